@@ -1,0 +1,132 @@
+"""``certbot-safedeploy``: argument parsing and exit codes only.
+
+Subcommands import what they need lazily so that the deploy hook's import path
+stays small (no certbot, no requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+from .errors import SafeDeployError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _config_path(arg: str | None) -> str:
+    from .config import DEFAULT_PATH
+
+    return arg or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
+
+
+def _domains(args_domains: Sequence[str] | None) -> list[str]:
+    if args_domains:
+        return list(args_domains)
+    return os.environ.get("RENEWED_DOMAINS", "").split()
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .lineage import read_lineage
+    from .trust import load_trust_store
+    from .verify.lineage import verify_lineage
+    from .verify.pins import PinFormatError, normalize_pin
+
+    try:
+        pin_set = [normalize_pin(p) for p in args.pin]
+    except PinFormatError as exc:
+        print(f"error: --pin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    trust = load_trust_store(args.trust_anchor)
+    report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
+                               domains=_domains(args.domain), pin_set=pin_set)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for finding in report.findings:
+            if finding.severity.value != "ok" or args.verbose:
+                print(finding.line())
+        print(f"{args.lineage_dir}: {'OK' if report.ok else 'FAILED'} "
+              f"({len(report.errors)} error(s), {len(report.warnings)} warning(s))")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_pins(args: argparse.Namespace) -> int:
+    from .keyfiles import pins_of_file
+
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            for pin, what in pins_of_file(path):
+                print(f"{pin}  {path}  ({what})")
+        except SafeDeployError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = EXIT_FAILED
+    return status
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .deploy.pipeline import REFUSED, USAGE, deploy
+
+    lineage = args.lineage or os.environ.get("RENEWED_LINEAGE")
+    if not lineage:
+        print("error: no lineage: pass --lineage DIR or run as a certbot deploy hook "
+              "(RENEWED_LINEAGE)", file=sys.stderr)
+        return USAGE
+    path = _config_path(args.config)
+    try:
+        config = load_config(path)
+    except SafeDeployError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return REFUSED
+    result = deploy(config, lineage, _domains(None), dry_run=args.dry_run)
+    stream = sys.stdout if result.exit_code == 0 else sys.stderr
+    for line in result.lines:
+        print(line, file=stream)
+    return result.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="certbot-safedeploy",
+                                     description="Verify and safely deploy certbot certificates.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage")
+    p.add_argument("lineage_dir")
+    p.add_argument("--domain", action="append", help="name the cert must cover "
+                   "(default: $RENEWED_DOMAINS)")
+    p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")
+    p.add_argument("--trust-anchor", action="append", default=[],
+                   help="PEM file of trusted roots (default: the system bundle)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list passed checks")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("pins", help="print sha256/ SPKI pins of certs, keys and CSRs")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_pins)
+
+    p = sub.add_parser("deploy", help="verify and install a renewed lineage (deploy hook)")
+    p.add_argument("--config", help="TOML config (default: $SAFEDEPLOY_CONFIG or "
+                   "/etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--lineage", help="live/<name>/ directory (default: $RENEWED_LINEAGE)")
+    p.add_argument("--dry-run", action="store_true", help="verify and print the plan only")
+    p.set_defaults(func=cmd_deploy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SafeDeployError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Effects of a deploy, in the order they happen: plan, install, service, pipeline."""

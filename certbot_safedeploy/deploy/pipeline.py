@@ -1,0 +1,184 @@
+"""The deploy step: verify -> stage -> install -> check -> reload -> probe -> roll back.
+
+Exit codes (documented in README.rst):
+
+* 0 ``DEPLOYED``: every target installed, checked, reloaded and probed (or the
+  lineage has no target: a logged no-op);
+* 1 ``REFUSED``: a check failed before anything live changed;
+* 3 ``ROLLED_BACK``: a check, reload or probe failed after install; the previous
+  files are back and the service serves them;
+* 4 ``ROLLBACK_FAILED``: the rollback itself failed; a human must look now.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from typing import Callable, Sequence
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from ..config import Config, Target
+from ..errors import SafeDeployError
+from ..lineage import read_lineage
+from ..trust import load_trust_store
+from ..verify.lineage import VerifiedLineage, verify_lineage
+from .install import Installed, Installer
+from .plan import build_plan
+from .service import fetch_served_leaf, probe_until, run_command
+
+DEPLOYED, REFUSED, USAGE, ROLLED_BACK, ROLLBACK_FAILED = 0, 1, 2, 3, 4
+OUTCOMES = {DEPLOYED: "deployed", REFUSED: "refused", ROLLED_BACK: "rolled back",
+            ROLLBACK_FAILED: "rollback failed"}
+
+Log = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class DeployResult:
+    lineage: str
+    exit_code: int
+    targets: list[str]
+    lines: list[str] = dataclasses.field(default_factory=list)
+    not_after: datetime.datetime | None = None
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES.get(self.exit_code, "error")
+
+
+def _verify_all(config: Config, lineage_dir: str, targets: Sequence[Target],
+                domains: Sequence[str], result: DeployResult) -> VerifiedLineage | None:
+    data = read_lineage(lineage_dir)
+    trust = load_trust_store(config.trust_anchors)
+    material: VerifiedLineage | None = None
+    pin_sets = {t.pins for t in targets}
+    for pins in pin_sets:
+        report, verified = verify_lineage(data, trust=trust, domains=domains, pin_set=pins)
+        for finding in report.errors + report.warnings:
+            if finding.line() not in result.lines:
+                result.lines.append(finding.line())
+        if verified is None:
+            return None
+        material = verified
+    return material
+
+
+def deploy(config: Config, lineage_dir: str, domains: Sequence[str], *,
+           dry_run: bool = False) -> DeployResult:
+    """Run the whole deploy for one lineage; never raises for expected failures."""
+    name = os.path.basename(os.path.normpath(lineage_dir))
+    targets = config.targets_for(name)
+    result = DeployResult(name, DEPLOYED, [t.name for t in targets])
+    if not targets:
+        result.lines.append(f"lineage {name!r} has no target in {config.source}: nothing to deploy")
+        return result
+    installer = Installer(config.state_dir, name, config.backups)
+    try:
+        if not dry_run:
+            recovered = installer.recover()
+            if recovered:
+                result.lines.append(recovered)
+        material = _verify_all(config, lineage_dir, targets, domains, result)
+        if material is None:
+            result.exit_code = REFUSED
+            result.lines.append(f"refused: {lineage_dir} failed verification; nothing was touched")
+            return result
+        result.not_after = _not_after(material)
+        plan = build_plan(targets, material)
+    except SafeDeployError as exc:
+        result.exit_code = REFUSED
+        result.lines.append(f"refused: {exc}")
+        return result
+    if dry_run:
+        result.lines.append(f"dry run: {lineage_dir} verified; would install:")
+        result.lines.extend(f"  [{p.target}] {p.describe()}" for p in plan)
+        for t in targets:
+            result.lines.append(f"  [{t.name}] then check {list(t.check) or '-'}, "
+                                f"reload {list(t.reload) or '-'}, probe {t.probe or '-'}")
+        return result
+    served_before = {t.name: _served(t) for t in targets}
+    try:
+        records = installer.install(plan)
+    except (SafeDeployError, OSError) as exc:
+        result.exit_code = REFUSED
+        result.lines.append(f"refused: install failed before any live file changed: {exc}")
+        return result
+    new_leaf = material.leaf.public_bytes(Encoding.DER)
+    failure, stage = _check_reload_probe(targets, new_leaf, result)
+    if failure is None:
+        result.lines.append(f"deployed {name} to {', '.join(result.targets)}")
+        return result
+    result.lines.append(f"{failure}; rolling back")
+    return _roll_back(installer, records, targets, served_before, result,
+                      reload_needed=stage != "check")
+
+
+def _not_after(material: VerifiedLineage) -> datetime.datetime:
+    from ..verify.chain import not_after
+
+    return not_after(material.leaf)
+
+
+def _served(target: Target) -> bytes | None:
+    if target.probe is None:
+        return None
+    try:
+        return fetch_served_leaf(target.probe)
+    except OSError:
+        return None
+
+
+def _check_reload_probe(targets: Sequence[Target], new_leaf: bytes,
+                        result: DeployResult) -> tuple[str | None, str]:
+    """Run every check, then every reload, then every probe; first failure wins."""
+    for t in targets:
+        if t.check:
+            outcome = run_command(t.check)
+            if not outcome.ok:
+                return f"[{t.name}] check {list(t.check)} failed ({outcome.detail})", "check"
+    for t in targets:
+        if t.reload:
+            outcome = run_command(t.reload)
+            if not outcome.ok:
+                return f"[{t.name}] reload {list(t.reload)} failed ({outcome.detail})", "reload"
+    for t in targets:
+        if t.probe:
+            probed = probe_until(t.probe, new_leaf)
+            if not probed.ok:
+                return f"[{t.name}] probe failed: {probed.detail}", "probe"
+            result.lines.append(f"[{t.name}] {probed.detail}")
+    return None, "done"
+
+
+def _roll_back(installer: Installer, records: Sequence[Installed], targets: Sequence[Target],
+               served_before: dict[str, bytes | None], result: DeployResult, *,
+               reload_needed: bool) -> DeployResult:
+    """Restore the previous files; reload (unless only a check failed) and probe again."""
+    try:
+        installer.restore(records)
+    except (SafeDeployError, OSError) as exc:
+        result.exit_code = ROLLBACK_FAILED
+        result.lines.append(f"ROLLBACK FAILED: restoring the previous files: {exc}")
+        return result
+    restored = [r.dest for r in records if r.changed]
+    result.lines.append(f"restored {len(restored)} file(s): {', '.join(restored) or 'none changed'}")
+    problems: list[str] = []
+    for t in targets:
+        if t.reload and reload_needed:
+            outcome = run_command(t.reload)
+            if not outcome.ok:
+                problems.append(f"[{t.name}] reload after restore failed ({outcome.detail})")
+    for t in targets:
+        if t.probe:
+            probed = probe_until(t.probe, served_before.get(t.name))
+            if not probed.ok:
+                problems.append(f"[{t.name}] probe after restore failed: {probed.detail}")
+    if problems:
+        result.exit_code = ROLLBACK_FAILED
+        result.lines.extend(f"ROLLBACK FAILED: {p}" for p in problems)
+    else:
+        result.exit_code = ROLLED_BACK
+        result.lines.append("rolled back: the previous certificate is installed and served")
+    return result

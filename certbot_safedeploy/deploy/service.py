@@ -1,0 +1,80 @@
+"""Service effects: run the check and reload commands, probe the served certificate."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import ssl
+import subprocess
+import time
+from typing import Sequence
+
+from ..config import Probe
+
+COMMAND_TIMEOUT = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    ok: bool
+    detail: str  # exit status and the last lines of output
+
+
+def run_command(argv: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+    """Run ``argv`` without a shell; capture a short tail of its output."""
+    try:
+        proc = subprocess.run(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout, check=False)
+    except FileNotFoundError:
+        return CommandResult(tuple(argv), False, f"{argv[0]}: command not found")
+    except subprocess.TimeoutExpired:
+        return CommandResult(tuple(argv), False, f"timed out after {timeout:.0f} s")
+    except OSError as exc:
+        return CommandResult(tuple(argv), False, f"cannot run: {exc.strerror}")
+    tail = " | ".join(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-3:])
+    return CommandResult(tuple(argv), proc.returncode == 0,
+                         f"exit {proc.returncode}" + (f": {tail}" if tail else ""))
+
+
+def fetch_served_leaf(probe: Probe) -> bytes:
+    """DER of the leaf the service serves for ``probe.servername``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # we compare bytes with the expected leaf
+    with socket.create_connection((probe.host, probe.port), timeout=min(probe.timeout, 5)) as raw:
+        with context.wrap_socket(raw, server_hostname=probe.servername) as tls:
+            der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ssl.SSLError("no peer certificate")
+    return der
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    detail: str
+
+
+def probe_until(probe: Probe, expected: bytes | None) -> ProbeResult:
+    """Poll until the served leaf equals ``expected`` (or, if None, any TLS answer).
+
+    A reload is asynchronous (old workers finish their requests), so the probe
+    retries until ``probe.timeout``.
+    """
+    deadline = time.monotonic() + probe.timeout
+    last = "no answer"
+    delay = 0.05
+    while True:
+        try:
+            served = fetch_served_leaf(probe)
+        except (OSError, ssl.SSLError) as exc:
+            last = f"TLS connection to {probe.host}:{probe.port} failed: {exc}"
+        else:
+            if expected is None or served == expected:
+                return ProbeResult(True, f"{probe.host}:{probe.port} serves the expected certificate")
+            last = f"{probe.host}:{probe.port} (SNI {probe.servername}) still serves another certificate"
+        if time.monotonic() >= deadline:
+            return ProbeResult(False, last)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)

@@ -1,0 +1,40 @@
+"""Read a certbot ``live/<name>/`` directory into memory.
+
+certbot's ``live/`` files are symlinks into ``archive/``; they are followed, and a
+broken link is reported by name.  This module only reads; all checks are in
+:mod:`certbot_safedeploy.verify.lineage`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .verify.lineage import LINEAGE_FILES, LineageData
+
+MAX_FILE_BYTES = 1 << 20  # a lineage file larger than 1 MiB is not a certificate
+
+
+def read_lineage(directory: str) -> LineageData:
+    contents: dict[str, bytes] = {}
+    unreadable: dict[str, str] = {}
+    if not os.path.isdir(directory):
+        return LineageData(directory, {}, {".": "lineage directory does not exist"})
+    for name in LINEAGE_FILES:
+        path = os.path.join(directory, name)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except FileNotFoundError:
+            if os.path.islink(path):
+                unreadable[name] = f"broken symlink to {os.readlink(path)}"
+            else:
+                unreadable[name] = "file is missing"
+            continue
+        except OSError as exc:
+            unreadable[name] = f"cannot read: {exc.strerror}"
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            unreadable[name] = "file is larger than 1 MiB: not a certificate"
+            continue
+        contents[name] = data
+    return LineageData(directory, contents, unreadable)

@@ -1,0 +1,54 @@
+"""Load trust anchors from PEM bundles (default: the system bundle)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+from cryptography import x509
+
+from .errors import SafeDeployError
+from .verify.chain import TrustStore
+from .verify.pem import PemFormatError, expect_certificates
+
+SYSTEM_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/cert.pem",  # Alpine, BSD
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_file(path: str) -> tuple[x509.Certificate, ...]:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise SafeDeployError(
+            f"cannot read trust anchors: {exc.strerror}",
+            path=path,
+            fix="install ca-certificates or point trust_anchors / --trust-anchor at a PEM bundle",
+        ) from None
+    try:
+        blocks = expect_certificates(data, at_least=1)
+    except PemFormatError as exc:
+        raise SafeDeployError(f"trust anchor bundle: {exc}", path=path, fix=exc.fix) from None
+    return tuple(x509.load_der_x509_certificate(b.der) for b in blocks)
+
+
+def default_bundle() -> str:
+    import os
+
+    for path in SYSTEM_BUNDLES:
+        if os.path.exists(path):
+            return path
+    return SYSTEM_BUNDLES[0]
+
+
+def load_trust_store(paths: Sequence[str] = ()) -> TrustStore:
+    """Trust anchors from ``paths``, or the system bundle when none is given."""
+    chosen = tuple(paths) or (default_bundle(),)
+    anchors: list[x509.Certificate] = []
+    for path in chosen:
+        anchors.extend(_load_file(path))
+    return TrustStore(anchors, ", ".join(chosen))

@@ -1,0 +1,78 @@
+"""Name coverage: does the leaf's subjectAltName cover each requested domain?
+
+Matching follows RFC 6125 §6.4: comparison is case-insensitive on A-labels, and a
+wildcard is only honoured as the whole left-most label, so ``*.a.b`` covers
+``x.a.b`` but neither ``a.b`` nor ``y.x.a.b``.  A requested wildcard is covered
+only by the same wildcard.  The CN is ignored, as RFC 6125 §6.4.4 and the CA/B
+Baseline Requirements say.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterable
+
+from cryptography import x509
+
+from . import report
+from .report import Finding
+
+
+def canonical(name: str) -> str:
+    """Lower-case, strip one trailing dot, convert U-labels to A-labels."""
+    name = name.strip().rstrip(".")
+    try:
+        return name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return name.lower()
+
+
+def san_names(certificate: x509.Certificate) -> list[str]:
+    """DNS names and IP addresses in the subjectAltName extension."""
+    try:
+        ext = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    names = [canonical(n) for n in ext.value.get_values_for_type(x509.DNSName)]
+    names += [str(ip) for ip in ext.value.get_values_for_type(x509.IPAddress)]
+    return names
+
+
+def covers(san: str, domain: str) -> bool:
+    """True when the SAN entry ``san`` covers the requested ``domain``."""
+    san, domain = canonical(san), canonical(domain)
+    if san == domain:
+        return True
+    try:
+        return ipaddress.ip_address(san) == ipaddress.ip_address(domain)
+    except ValueError:
+        pass
+    if not san.startswith("*.") or domain.startswith("*."):
+        return False
+    suffix = san[1:]  # ".a.b"
+    if not domain.endswith(suffix):
+        return False
+    head = domain[: -len(suffix)]
+    return bool(head) and "." not in head
+
+
+def check_names(
+    certificate: x509.Certificate, domains: Iterable[str], file: str
+) -> list[Finding]:
+    """Every requested domain must be covered by some SAN entry."""
+    wanted = [d for d in (canonical(d) for d in domains) if d]
+    if not wanted:
+        return []
+    sans = san_names(certificate)
+    missing = [d for d in wanted if not any(covers(s, d) for s in sans)]
+    if missing:
+        return [
+            report.error(
+                file,
+                "names",
+                f"the certificate does not cover {', '.join(missing)} "
+                f"(its names: {', '.join(sans) or 'none'})",
+                "re-issue with every name (certbot certonly --cert-name ... -d ...)",
+            )
+        ]
+    return [report.passed(file, "names", f"covers {', '.join(wanted)}")]

@@ -1,0 +1,155 @@
+"""verify_lineage over real certbot-shaped lineages, every check and each way it fails."""
+
+import datetime
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from certbot_safedeploy.lineage import read_lineage
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.lineage import verify_lineage
+from certbot_safedeploy.verify.pins import pin_of_certificate
+from tests.pki import DAY, NOW, Pki, make_cert, new_key, write_lineage
+
+
+@pytest.fixture(scope="module")
+def pki():
+    return Pki.create()
+
+
+@pytest.fixture
+def trust(pki):
+    return TrustStore([pki.root.cert], "test-root")
+
+
+def run(tmp_path, pki, trust, leaf=None, chain=None, *, domains=(), pins=(), overrides=None, now=None):
+    leaf = leaf or pki.leaf("example.com", "*.example.com")
+    chain = chain if chain is not None else [pki.intermediate]
+    live = write_lineage(str(tmp_path), "example.com", leaf, chain, overrides=overrides)
+    return verify_lineage(read_lineage(live), trust=trust, domains=domains, pin_set=pins, now=now)
+
+
+def errors(report):
+    return [(f.file.rsplit("/", 1)[-1], f.check, f.message) for f in report.errors]
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec", "ed25519"])
+def test_good_lineage_passes(tmp_path, pki, trust, kind):
+    leaf = pki.leaf("example.com", key_kind=kind)
+    report, material = run(tmp_path, pki, trust, leaf, domains=["example.com"])
+    assert report.ok, errors(report)
+    assert material is not None
+    assert material.fullchain_pem == leaf.pem + pki.intermediate.pem
+    assert b"PRIVATE KEY" in material.part("privkey")
+
+
+def test_chain_ending_in_root_passes(tmp_path, pki, trust):
+    report, _ = run(tmp_path, pki, trust, chain=[pki.intermediate, pki.root])
+    assert report.ok, errors(report)
+
+
+@pytest.mark.parametrize("name,data,words", [
+    ("cert.pem", b"", "empty"),
+    ("privkey.pem", b"", "empty"),
+    ("chain.pem", b"<html><body>404</body></html>", "HTML"),
+    ("cert.pem", b"\x30\x82\x03", "DER"),
+])
+def test_bad_files_are_refused_by_name(tmp_path, pki, trust, name, data, words):
+    report, material = run(tmp_path, pki, trust, overrides={name: data})
+    assert material is None
+    assert any(f == name and words in m for f, _, m in errors(report)), errors(report)
+
+
+def test_missing_file_and_broken_symlink(tmp_path, pki, trust):
+    live = write_lineage(str(tmp_path), "x", pki.leaf("x.example"), [pki.intermediate])
+    (tmp_path / "archive" / "x" / "chain1.pem").unlink()
+    (tmp_path / "live" / "x" / "cert.pem").unlink()
+    report, _ = verify_lineage(read_lineage(live), trust=trust)
+    msgs = errors(report)
+    assert ("chain.pem", "file", "broken symlink to ../../archive/x/chain1.pem") in msgs
+    assert ("cert.pem", "file", "file is missing") in msgs
+
+
+def test_key_mismatch(tmp_path, pki, trust):
+    other = pki.leaf("example.com")
+    report, _ = run(tmp_path, pki, trust, overrides={"privkey.pem": other.key_pem})
+    assert ("privkey.pem", "key", "the private key does not match the certificate's public key") in errors(report)
+
+
+def test_fullchain_must_be_cert_plus_chain(tmp_path, pki, trust):
+    leaf = pki.leaf("example.com")
+    wrong = leaf.pem + pki.intermediate.pem + pki.root.pem
+    report, _ = run(tmp_path, pki, trust, leaf, overrides={"fullchain.pem": wrong})
+    assert any(c == "fullchain" for _, c, _ in errors(report))
+
+
+def test_wrong_order(tmp_path, pki, trust):
+    report, _ = run(tmp_path, pki, trust, chain=[pki.root, pki.intermediate])
+    assert any("wrong order" in m for _, _, m in errors(report)), errors(report)
+
+
+def test_missing_intermediate(tmp_path, pki, trust):
+    report, _ = run(tmp_path, pki, trust, chain=[pki.root])
+    assert any(c == "chain" and "foreign or missing" in m for _, c, m in errors(report))
+
+
+def test_foreign_intermediate(tmp_path, pki, trust):
+    other = Pki.create("Other")
+    report, _ = run(tmp_path, pki, trust, chain=[other.intermediate])
+    assert any("foreign or missing" in m for _, _, m in errors(report))
+
+
+def test_forged_intermediate(tmp_path, pki, trust):
+    # same subject name as the real intermediate, different key, signed by an impostor root
+    impostor_root = make_cert("Test Root", ca=True)
+    forged = make_cert("Test Intermediate", issuer=impostor_root, ca=True)
+    leaf = make_cert("example.com", issuer=forged, sans=["example.com"])
+    report, _ = run(tmp_path, pki, trust, leaf, chain=[forged])
+    assert any(c == "trust" for _, c, _ in errors(report)), errors(report)
+    # the real intermediate in the file, but the leaf was signed by the forged key
+    report, _ = run(tmp_path, pki, trust, leaf, chain=[pki.intermediate])
+    assert any("does not verify" in m for _, _, m in errors(report)), errors(report)
+
+
+def test_untrusted_root(tmp_path, pki):
+    report, _ = run(tmp_path, pki, TrustStore([Pki.create("Else").root.cert], "else"))
+    assert any(c == "trust" and "not in else" in m for _, c, m in errors(report))
+    report, _ = run(tmp_path, pki, TrustStore([Pki.create("Else").root.cert], "else"),
+                    chain=[pki.intermediate, pki.root])
+    assert any("self-signed" in m for _, _, m in errors(report))
+
+
+def test_validity_windows(tmp_path, pki, trust):
+    expired = pki.leaf("example.com", start=NOW - 100 * DAY, end=NOW - DAY)
+    report, _ = run(tmp_path, pki, trust, expired)
+    assert any(c == "validity" and "expired" in m for _, c, m in errors(report))
+    future = pki.leaf("example.com", start=NOW + DAY, end=NOW + 90 * DAY)
+    report, _ = run(tmp_path, pki, trust, future)
+    assert any("not valid until" in m for _, _, m in errors(report))
+    report, _ = run(tmp_path, pki, trust, now=NOW + 2000 * DAY)
+    assert any("chain[1] expired" in m or "chain[1]" in m for _, _, m in errors(report))
+
+
+def test_intermediate_expiring_before_leaf_warns(tmp_path, pki, trust):
+    short = make_cert("Short Intermediate", issuer=pki.root, ca=True, end=NOW + 10 * DAY)
+    leaf = make_cert("example.com", issuer=short, sans=["example.com"], end=NOW + 90 * DAY)
+    report, _ = run(tmp_path, pki, trust, leaf, chain=[short])
+    assert report.ok
+    assert any("before the leaf" in w.message for w in report.warnings)
+
+
+def test_names_and_pins(tmp_path, pki, trust):
+    leaf = pki.leaf("example.com", "*.example.com")
+    report, _ = run(tmp_path, pki, trust, leaf, domains=["www.example.com", "a.b.example.com"])
+    assert any(c == "names" and "a.b.example.com" in m for _, c, m in errors(report))
+    report, _ = run(tmp_path, pki, trust, leaf, pins=[pin_of_certificate(pki.root.cert)])
+    assert any(c == "pins" for _, c, _ in errors(report))
+    report, _ = run(tmp_path, pki, trust, leaf, pins=[pin_of_certificate(pki.intermediate.cert)])
+    assert report.ok and any("backup" in w.message for w in report.warnings)
+
+
+def test_every_error_names_file_check_and_fix(tmp_path, pki, trust):
+    report, _ = run(tmp_path, pki, trust, chain=[pki.root], overrides={"privkey.pem": pki.leaf("x").key_pem})
+    assert report.errors
+    for finding in report.errors:
+        assert finding.file.startswith(str(tmp_path)) and finding.check and finding.fix
