@@ -12,6 +12,7 @@ from typing import Sequence
 from ..config import Probe
 
 COMMAND_TIMEOUT = 120.0
+CONSECUTIVE = 3  # matching handshakes in a row before a probe counts as passed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,20 +60,28 @@ class ProbeResult:
 def probe_until(probe: Probe, expected: bytes | None) -> ProbeResult:
     """Poll until the served leaf equals ``expected`` (or, if None, any TLS answer).
 
-    A reload is asynchronous (old workers finish their requests), so the probe
-    retries until ``probe.timeout``.
+    A reload is asynchronous: old workers keep accepting for a moment while they
+    shut down.  So the probe retries until ``probe.timeout`` and only succeeds
+    after :data:`CONSECUTIVE` matching handshakes in a row.
     """
     deadline = time.monotonic() + probe.timeout
     last = "no answer"
     delay = 0.05
+    streak = 0
     while True:
         try:
             served = fetch_served_leaf(probe)
         except (OSError, ssl.SSLError) as exc:
+            streak = 0
             last = f"TLS connection to {probe.host}:{probe.port} failed: {exc}"
         else:
             if expected is None or served == expected:
-                return ProbeResult(True, f"{probe.host}:{probe.port} serves the expected certificate")
+                streak += 1
+                if streak >= CONSECUTIVE:
+                    return ProbeResult(True, f"{probe.host}:{probe.port} serves the expected certificate")
+                time.sleep(0.1)
+                continue
+            streak = 0
             last = f"{probe.host}:{probe.port} (SNI {probe.servername}) still serves another certificate"
         if time.monotonic() >= deadline:
             return ProbeResult(False, last)

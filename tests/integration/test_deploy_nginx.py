@@ -1,0 +1,105 @@
+"""Deploy into a real nginx on loopback: serve the new leaf, or roll back and keep serving."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import socket
+
+import pytest
+from cryptography import x509
+
+from certbot_safedeploy.deploy import pipeline
+from tests.deploy.conftest import DeployBed
+from tests.pki import Pki
+
+from .servers import Nginx, free_port
+
+
+def served_serial(port: int) -> int:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="example.com") as tls:
+            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
+
+
+@pytest.fixture
+def served(tmp_path):
+    bed = DeployBed(tmp_path, Pki.create())
+    bed.dest.mkdir()
+    first = bed.issue()
+    bed.write_config()
+    assert bed.run().returncode == 0  # first install, nginx not running yet
+    port = free_port()
+    nginx = Nginx(tmp_path / "nginx", tls_port=port, cert=bed.dest / "site.crt",
+                  key=bed.dest / "site.key").start()
+    assert served_serial(port) == first.cert.serial_number
+    yield bed, nginx, port, first
+    nginx.stop()
+
+
+def _argv(argv):
+    return json.dumps(list(argv))  # a JSON array of strings is a valid TOML array
+
+
+def configure(bed, nginx, port, *, check=None, reload=None, timeout=5):
+    check = check or nginx.check_argv()
+    reload = reload or nginx.reload_argv()
+    bed.write_config(
+        f"check = {_argv(check)}\nreload = {_argv(reload)}\n"
+        f'probe = {{ connect = "127.0.0.1:{port}", servername = "example.com", timeout = {timeout} }}')
+
+
+def test_deploy_reloads_nginx_and_probe_sees_new_leaf(served):
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    new = bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.DEPLOYED, proc.stderr
+    assert "[web] 127.0.0.1:" in proc.stdout and "serves the expected certificate" in proc.stdout
+    assert served_serial(port) == new.cert.serial_number != first.cert.serial_number
+
+
+def test_failed_reload_rolls_back_and_old_cert_is_still_served(served, tmp_path):
+    bed, nginx, port, first = served
+    flag = tmp_path / "fail-next-reload"
+    flag.touch()
+    reload = ["sh", "-c", f'if [ -e {flag} ]; then rm {flag}; echo "reload refused"; exit 1; fi; '
+              + " ".join(nginx.reload_argv())]
+    configure(bed, nginx, port, reload=reload)
+    before = bed.snapshot()
+    bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.ROLLED_BACK, proc.stdout + proc.stderr
+    assert "reload refused" in proc.stderr and "rolled back" in proc.stderr
+    assert bed.snapshot() == before
+    assert served_serial(port) == first.cert.serial_number
+
+
+def test_failed_check_rolls_back_without_reload(served):
+    bed, nginx, port, first = served
+    configure(bed, nginx, port, check=["sh", "-c", "echo 'nginx: configuration test failed'; exit 1"])
+    before = bed.snapshot()
+    pid_before = (nginx.base / "nginx.pid").read_text()
+    bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.ROLLED_BACK, proc.stderr
+    assert "configuration test failed" in proc.stderr
+    assert bed.snapshot() == before
+    assert served_serial(port) == first.cert.serial_number
+    assert "reconfiguring" not in nginx.error_log.read_text()  # no SIGHUP reached nginx
+    assert (nginx.base / "nginx.pid").read_text() == pid_before
+
+
+def test_probe_seeing_the_old_cert_rolls_back(served):
+    bed, nginx, port, first = served
+    configure(bed, nginx, port, reload=["true"], timeout=2)  # a reload that reloads nothing
+    before = bed.snapshot()
+    bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.ROLLED_BACK, proc.stderr
+    assert "still serves another certificate" in proc.stderr
+    assert bed.snapshot() == before
+    assert served_serial(port) == first.cert.serial_number
