@@ -106,6 +106,7 @@ class Nginx:
         temp.mkdir(exist_ok=True)
         self.conf.write_text(f"""
 daemon off;
+user root root;  # test bed: workers must read pytest's 0700 temp dirs
 master_process on;
 worker_processes 1;
 pid {base}/nginx.pid;
