@@ -1,0 +1,38 @@
+import base64
+
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.tsig
+
+from certbot_safedeploy.challenges.dnsmsg import build_update, diagnose_rcode, diagnose_tsig_error
+from certbot_safedeploy.challenges.tsigkey import TsigKey
+
+KEY = TsigKey("acme-key", "hmac-sha256", b"k" * 32)
+
+
+def test_one_update_adds_every_value_and_is_signed():
+    msg = build_update("example.com", [("_acme-challenge.example.com", "v1"),
+                                       ("_acme-challenge.example.com", "v2")], KEY)
+    records = [(r.rdtype, r.ttl, b"".join(x.strings)) for r in msg.update for x in r]
+    assert sorted(records) == [(dns.rdatatype.TXT, 60, b"v1"), (dns.rdatatype.TXT, 60, b"v2")]
+    assert msg.keyname.to_text() == "acme-key." and msg.keyalgorithm.to_text() == "hmac-sha256."
+    assert b"\x08acme-key" in msg.to_wire()  # the TSIG record is on the wire
+
+
+def test_delete_names_the_exact_value():
+    msg = build_update("example.com", [("_acme-challenge.example.com", "v1")], KEY, delete=True)
+    [rrset] = msg.update
+    assert rrset.deleting == dns.rdataclass.NONE  # RFC 2136 2.5.4: delete one RR, not the RRset
+    assert [b"".join(r.strings) for r in rrset] == [b"v1"]
+
+
+def test_rcodes_and_tsig_errors_have_clear_messages():
+    text, fix = diagnose_rcode(dns.rcode.REFUSED, "example.com", "ns:53")
+    assert "REFUSED" in text and "update-policy" in fix
+    assert "NOTAUTH" in diagnose_rcode(dns.rcode.NOTAUTH, "z", "s")[0]
+    assert "NOTZONE" in diagnose_rcode(dns.rcode.NOTZONE, "z", "s")[0]
+    text, fix = diagnose_tsig_error(dns.tsig.PeerBadTime(), "z", "s")
+    assert "BADTIME" in text and "clock" in fix
+    assert "BADKEY" in diagnose_tsig_error(dns.tsig.PeerBadKey(), "z", "s")[0]
+    assert "BADSIG" in diagnose_tsig_error(dns.tsig.PeerBadSignature(), "z", "s")[0]
