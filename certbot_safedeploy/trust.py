@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Sequence
 
 from cryptography import x509
@@ -33,7 +34,17 @@ def _load_file(path: str) -> tuple[x509.Certificate, ...]:
         blocks = expect_certificates(data, at_least=1)
     except PemFormatError as exc:
         raise SafeDeployError(f"trust anchor bundle: {exc}", path=path, fix=exc.fix) from None
-    return tuple(x509.load_der_x509_certificate(b.der) for b in blocks)
+    anchors = []
+    with warnings.catch_warnings():
+        # system bundles carry a few legacy roots (negative serials) that newer
+        # cryptography warns about; an unparsable anchor is skipped, not fatal
+        warnings.simplefilter("ignore")
+        for block in blocks:
+            try:
+                anchors.append(x509.load_der_x509_certificate(block.der))
+            except ValueError:
+                continue
+    return tuple(anchors)
 
 
 def default_bundle() -> str:

@@ -1,0 +1,118 @@
+"""Benchmark: deploy wall time vs a plain shell deploy, and 1,000 verifies in one process.
+
+    .venv/bin/python bench/deploy.py [--runs 25] [--lineages 1000]
+
+* ``certbot-safedeploy deploy`` for one lineage with two targets (three files, no
+  real reload), median of N runs, as a ratio to ``cp`` + ``cat`` of the same files
+  measured in the same run.  Each run installs a new generation, so nothing is
+  skipped as unchanged.
+* ``verify`` over 1,000 distinct lineages in one process (read + every check).
+* The modules the deploy path imports: it must not import certbot or requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.pki import Pki, write_lineage  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed: {proc.stderr}")
+    return elapsed
+
+
+def bench_deploy(base: Path, runs: int) -> None:
+    pki = Pki.create("Bench")
+    le = base / "letsencrypt"
+    leaves = [pki.leaf("example.com", "www.example.com") for _ in range(2)]
+    live = write_lineage(str(le), "example.com", leaves[0], [pki.intermediate], version=1)
+    dest = base / "tls"
+    dest.mkdir()
+    root = pki.root_file(str(base))
+    config = base / "safedeploy.toml"
+    config.write_text(f"""trust_anchors = ["{root}"]
+state_dir = "{base / 'state'}"
+[[target]]
+name = "web"
+lineage = "example.com"
+files = [ {{ path = "{dest}/site.crt", content = ["fullchain"] }},
+          {{ path = "{dest}/site.key", content = ["privkey"] }} ]
+reload = ["true"]
+[[target]]
+name = "haproxy"
+lineage = "example.com"
+files = [ {{ path = "{dest}/haproxy.pem", content = ["fullchain", "privkey"] }} ]
+reload = ["true"]
+""")
+    os.chmod(config, 0o600)
+    env = dict(os.environ, RENEWED_LINEAGE=live, RENEWED_DOMAINS="example.com www.example.com",
+               SAFEDEPLOY_CONFIG=str(config))
+    shell = (f"cp {live}/fullchain.pem {dest}/plain.crt && cp {live}/privkey.pem {dest}/plain.key && "
+             f"cat {live}/fullchain.pem {live}/privkey.pem > {dest}/plain.pem")
+    ours, baseline = [], []
+    for i in range(runs):
+        write_lineage(str(le), "example.com", leaves[i % 2], [pki.intermediate], version=i + 2)
+        baseline.append(timed(["sh", "-c", shell], env))
+        ours.append(timed([str(BIN / "certbot-safedeploy"), "deploy"], env))
+    med_ours, med_base = statistics.median(ours), statistics.median(baseline)
+    print(f"deploy (1 lineage, 2 targets, 3 files), median of {runs}:")
+    print(f"  certbot-safedeploy deploy : {med_ours * 1000:7.1f} ms  (target <= 250 ms)")
+    print(f"  sh cp + cat baseline      : {med_base * 1000:7.1f} ms")
+    print(f"  ratio                     : {med_ours / med_base:7.1f}x")
+    probe = subprocess.run([sys.executable, "-c", (
+        "import sys; from certbot_safedeploy.cli import main; rc = main(['deploy']); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('certbot', 'requests', 'acme', 'josepy', 'dns')); "
+        "print(rc, len(sys.modules), bad)")], env=env, capture_output=True, text=True)
+    rc, count, bad = probe.stdout.strip().splitlines()[-1].split(" ", 2)
+    print(f"  deploy path imports       : {count} modules; certbot/requests/acme/josepy/dns among them: {bad}")
+
+
+def bench_verify(base: Path, count: int) -> None:
+    from certbot_safedeploy.lineage import read_lineage
+    from certbot_safedeploy.trust import default_bundle, load_trust_store
+    from certbot_safedeploy.verify.lineage import verify_lineage
+
+    pki = Pki.create("Verify")
+    le = base / "many"
+    dirs = [write_lineage(str(le), f"site{i}.example", pki.leaf(f"site{i}.example"), [pki.intermediate])
+            for i in range(count)]
+    start = time.perf_counter()
+    trust = load_trust_store([default_bundle(), pki.root_file(str(base))])
+    ok = 0
+    for d in dirs:
+        report, _ = verify_lineage(read_lineage(d), trust=trust, domains=[os.path.basename(d)])
+        ok += report.ok
+    elapsed = time.perf_counter() - start
+    print(f"verify {count} lineages in one process (system bundle of {len(trust)} anchors + test root):")
+    print(f"  {elapsed:.2f} s in all, {elapsed / count * 1000:.2f} ms each, {ok}/{count} passed (target <= 5 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--lineages", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_deploy(Path(tmp), args.runs)
+        bench_verify(Path(tmp), args.lineages)
+
+
+if __name__ == "__main__":
+    main()
