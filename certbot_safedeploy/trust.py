@@ -34,7 +34,7 @@ def _load_file(path: str) -> tuple[x509.Certificate, ...]:
         blocks = expect_certificates(data, at_least=1)
     except PemFormatError as exc:
         raise SafeDeployError(f"trust anchor bundle: {exc}", path=path, fix=exc.fix) from None
-    anchors = []
+    anchors: list[x509.Certificate] = []
     with warnings.catch_warnings():
         # system bundles carry a few legacy roots (negative serials) that newer
         # cryptography warns about; an unparsable anchor is skipped, not fatal
