@@ -115,7 +115,7 @@ class DelayProxy:
 
 
 class DnsBed:
-    def __init__(self, base: Path, *, lag: float = 0.0) -> None:
+    def __init__(self, base: Path, *, lag: float = 0.0, notify: bool = False) -> None:
         self.base = base
         self.port = free_port("127.0.0.1")
         self.key_file = base / "acme.key"
@@ -124,6 +124,7 @@ class DnsBed:
                        stdout=open(self.key_file, "w"))
         self.key_file.chmod(0o600)
         self.lag = lag
+        self.notify = notify  # NOTIFY the secondary at once (BIND's production default)
         self.proxy: DelayProxy | None = None
         self.processes: list[Process] = []
 
@@ -143,7 +144,7 @@ options {{
     listen-on port {self.port} {{ 127.0.0.1; }};
     listen-on-v6 {{ none; }};
     recursion no;
-    notify no;
+    {"notify explicit; notify-delay 0; also-notify { 127.0.0.2 port %d; };" % self.port if self.notify else "notify no;"}
     allow-transfer {{ 127.0.0.0/8; }};
     dnssec-validation no;
 }};
@@ -174,6 +175,7 @@ options {{
     min-retry-time 1;
     notify no;
     transfer-source 127.0.0.2;
+    allow-notify {{ 127.0.0.0/8; }};
 }};
 controls {{ }};
 zone "." {{ type hint; file "root.hints"; }};
