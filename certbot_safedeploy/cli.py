@@ -78,16 +78,36 @@ def cmd_deploy(args: argparse.Namespace) -> int:
               "(RENEWED_LINEAGE)", file=sys.stderr)
         return USAGE
     path = _config_path(args.config)
+    name = os.path.basename(os.path.normpath(lineage))
     try:
         config = load_config(path)
-    except SafeDeployError as exc:
+    except (SafeDeployError, OSError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
+        _notify("deploy", name, f"refused: {exc}", path)
         return REFUSED
     result = deploy(config, lineage, _domains(None), dry_run=args.dry_run)
     stream = sys.stdout if result.exit_code == 0 else sys.stderr
     for line in result.lines:
         print(line, file=stream)
+    if result.targets and not args.dry_run:
+        from .status import record_deploy
+
+        try:
+            record_deploy(config.raw_sections.get("status"), name, result.targets, result.outcome,
+                          result.exit_code, result.not_after)
+        except OSError as exc:
+            print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
+    if result.exit_code != 0:
+        _notify("deploy", name, f"{result.outcome}: " + " | ".join(result.lines), path,
+                exit_code=result.exit_code, targets=result.targets)
     return result.exit_code
+
+
+def _notify(step: str, subject: str, message: str, config_path: str, **extra: object) -> None:
+    """Report a failure on every channel; never changes the exit code."""
+    from .notify import notify_failure
+
+    notify_failure(step, subject, message, config_path, **extra)
 
 
 def build_parser() -> argparse.ArgumentParser:

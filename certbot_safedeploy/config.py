@@ -78,7 +78,7 @@ class Config:
     @property
     def runs_commands(self) -> bool:
         notify = self.raw_sections.get("notify", {})
-        return any(t.check or t.reload for t in self.targets) or bool(notify)
+        return any(t.check or t.reload for t in self.targets) or bool(notify.get("command") or notify.get("mail"))
 
 
 class _Parser:
@@ -204,6 +204,33 @@ class _Parser:
         return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout))
 
 
+FACILITY_NAMES = ("daemon", "user", "auth", *(f"local{i}" for i in range(8)))
+
+
+def _check_notify(p: _Parser, table: Any) -> None:
+    t = p.table(table, ["notify"], ("mail", "command", "syslog_facility"))
+    if "mail" in t:
+        mail = p.table(t["mail"], ["notify", "mail"], ("to", "from", "smtp", "sendmail"))
+        p.strings(mail.get("to"), ["notify", "mail", "to"], empty=False)
+        if ("smtp" in mail) == ("sendmail" in mail):
+            raise p.fail(["notify", "mail"], "needs exactly one of smtp = \"host:port\" or sendmail = \"/path\"")
+        if "smtp" in mail and fsutil.split_host_port(p.string(mail["smtp"], ["notify", "mail", "smtp"]), 25)[1] is None:
+            raise p.fail(["notify", "mail", "smtp"], "is not host:port")
+        if "sendmail" in mail:
+            p.abspath(mail["sendmail"], ["notify", "mail", "sendmail"])
+    if "command" in t:
+        p.argv(t["command"], ["notify", "command"])
+    if t.get("syslog_facility", "daemon") not in FACILITY_NAMES:
+        raise p.fail(["notify", "syslog_facility"], f"must be one of {', '.join(FACILITY_NAMES)}")
+
+
+def _check_status(p: _Parser, table: Any) -> dict[str, str]:
+    t = p.table(table, ["status"], ("file", "prometheus"))
+    return {k: p.abspath(v, ["status", k]) for k, v in t.items()}
+
+
+_CHALLENGE_KEYS = ("webroot", "webroot_map", "http_port", "self_check", "self_check_address",
+                   "nsupdate_server", "tsig_key", "dns_port", "propagation_timeout", "unreachable_ns")
 TOP_LEVEL = ("trust_anchors", "backups", "state_dir", "target", "challenge", "notify", "status")
 
 
@@ -239,7 +266,20 @@ def parse_config(text: str, source: str = "<config>") -> Config:
                              f"{f.path} is also written by target[{other[0]}].files[{other[1]}]",
                              "each destination may be written by one file entry only")
             seen_paths[f.path] = (i, j)
-    sections: dict[str, Any] = {k: data[k] for k in ("challenge", "notify", "status") if k in data}
+    sections: dict[str, Any] = {k: data[k] for k in ("challenge", "notify") if k in data}
+    if "notify" in data:
+        _check_notify(p, data["notify"])
+    if "challenge" in data:
+        from .challenges.settings import settings_from_table
+        from .errors import ChallengeError
+
+        try:
+            settings_from_table(p.table(data["challenge"], ["challenge"], _CHALLENGE_KEYS), source)
+        except ChallengeError as exc:
+            raise ConfigError(exc.message, path=f"{source}:{locate(text, ['challenge']) or '?'}", fix=exc.fix) from None
+    status = _check_status(p, data.get("status", {}))
+    status.setdefault("file", os.path.join(state_dir, "status.json"))
+    sections["status"] = status
     return Config(source, anchors, backups, state_dir, targets, sections)
 
 

@@ -114,6 +114,7 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
                          for a in dns]
                 self._records += dns_solver.perform(pairs)
         except SafeDeployError as exc:
+            self._notify(", ".join(sorted({_identifier_value(a) for a in achalls})), str(exc))
             raise errors.PluginError(f"safedeploy: {exc}") from None
         return [a.response(a.account_key) for a in achalls]
 
@@ -128,6 +129,16 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
                 raise errors.PluginError(f"safedeploy: {exc}") from None
 
     # -- helpers -----------------------------------------------------------
+    @staticmethod
+    def _notify(subject: str, message: str) -> None:
+        """Report through the [notify] channels of the safedeploy config, if there is one."""
+        import os
+
+        from .config import DEFAULT_PATH
+        from .notify import notify_failure
+
+        notify_failure("plugin", subject, message, os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH)
+
     def _warn(self, message: str) -> None:
         logger.warning("safedeploy: %s", message)
         display_util.notify(f"Warning (safedeploy): {message}")

@@ -1,0 +1,132 @@
+"""Entry points for certbot's ``--manual-auth-hook`` / ``--manual-cleanup-hook``.
+
+They do exactly what the plugin does, through the same solvers: tokens with an
+HTTP self-check, TSIG UPDATEs with a wait on every authoritative server.  On
+dns-01 they batch: each call sends its UPDATE at once, and the call with
+``CERTBOT_REMAINING_CHALLENGES=0`` waits for all of them together.  Settings come
+from the ``[challenge]`` table of the safedeploy config.  Nothing here imports
+certbot.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any, Mapping
+
+from .challenges.dns01 import Dns01Solver, TxtRecord
+from .challenges.http01 import Http01Solver, HttpChallenge
+from .challenges.settings import ChallengeSettings, settings_from_table
+from .challenges.state import ManualState
+from .challenges.validate import check_domain, check_token
+from .challenges.webroot import CreatedToken
+from .config import Config, load_config
+from .errors import ChallengeError, SafeDeployError
+
+
+def _settings(config: Config) -> ChallengeSettings:
+    table = config.raw_sections.get("challenge")
+    if not isinstance(table, dict):
+        raise ChallengeError("the config has no [challenge] table", path=config.source,
+                             fix="add [challenge] with webroot_map and/or nsupdate_server + tsig_key")
+    return settings_from_table(table, config.source)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"safedeploy: warning: {message}\n")
+
+
+def _remove(entry: Mapping[str, Any], settings: ChallengeSettings) -> None:
+    if entry["kind"] == "http-01":
+        Http01Solver.cleanup([CreatedToken(entry["path"], tuple(entry["created_dirs"]))])
+    else:
+        Dns01Solver(settings, warn=_warn).remove([TxtRecord(entry["zone"], entry["name"], entry["value"])])
+
+
+def manual_auth(env: Mapping[str, str], config: Config) -> str:
+    """Create the challenge response; return the id for CERTBOT_AUTH_OUTPUT."""
+    settings = _settings(config)
+    domain = check_domain(env.get("CERTBOT_DOMAIN", ""))
+    validation = env.get("CERTBOT_VALIDATION", "")
+    if not validation:
+        raise ChallengeError("CERTBOT_VALIDATION is not set: run this as certbot's --manual-auth-hook")
+    for part in validation.split("."):  # key authorization (token.thumbprint) or its digest
+        check_token(part)
+    remaining = int(env.get("CERTBOT_REMAINING_CHALLENGES", "0") or 0)
+    state = ManualState(config.state_dir)
+    with state.locked() as entries:
+        for key in state.stale(entries):  # a crash between auth and cleanup left these
+            try:
+                _remove(entries[key], settings)
+            except SafeDeployError as exc:
+                _warn(f"could not remove a stale challenge record: {exc}")
+                continue
+            del entries[key]
+    entry_id = state.new_id()
+    token = env.get("CERTBOT_TOKEN")
+    if token:
+        created = Http01Solver(settings, warn=_warn).perform([HttpChallenge(domain, token, validation)])[0]
+        with state.locked() as entries:
+            entries[entry_id] = {"kind": "http-01", "created": time.time(), "path": created.path,
+                                 "created_dirs": list(created.created_dirs)}
+        return entry_id
+    solver = Dns01Solver(settings, warn=_warn)
+    [record] = solver.plan([(f"_acme-challenge.{domain}", validation)])
+    solver.add([record])
+    with state.locked() as entries:
+        entries[entry_id] = {"kind": "dns-01", "created": time.time(), "zone": record.zone,
+                             "name": record.name, "value": record.value, "waited": False}
+    if remaining == 0:  # last challenge of this certbot run: wait once, for every pending value
+        with state.locked() as entries:
+            pending = {k: v for k, v in entries.items() if v["kind"] == "dns-01" and not v.get("waited")}
+        solver.wait([TxtRecord(v["zone"], v["name"], v["value"]) for v in pending.values()])
+        with state.locked() as entries:
+            for key in pending:
+                if key in entries:
+                    entries[key]["waited"] = True
+    return entry_id
+
+
+def manual_cleanup(env: Mapping[str, str], config: Config) -> None:
+    settings = _settings(config)
+    state = ManualState(config.state_dir)
+    wanted = env.get("CERTBOT_AUTH_OUTPUT", "").strip().splitlines()
+    entry_id = wanted[-1].strip() if wanted else ""
+    with state.locked() as entries:
+        if entry_id not in entries:  # fall back to matching what certbot tells us
+            domain, validation = env.get("CERTBOT_DOMAIN", ""), env.get("CERTBOT_VALIDATION", "")
+            matches = [k for k, v in entries.items()
+                       if v.get("value") == validation or (env.get("CERTBOT_TOKEN") and
+                                                           v.get("path", "").endswith("/" + env["CERTBOT_TOKEN"]))]
+            if not matches:
+                _warn(f"nothing recorded for {domain}; nothing to clean up")
+                return
+            entry_id = matches[0]
+        entry = entries[entry_id]
+        _remove(entry, settings)
+        del entries[entry_id]
+
+
+def _config_path() -> str:
+    from .config import DEFAULT_PATH
+
+    return os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
+
+
+def run_hook(kind: str) -> int:
+    """``hooks/manual-auth`` and ``hooks/manual-cleanup`` call this."""
+    try:
+        config = load_config(_config_path())
+        if kind == "auth":
+            print(manual_auth(os.environ, config))
+        else:
+            manual_cleanup(os.environ, config)
+    except (SafeDeployError, OSError) as exc:
+        domain = os.environ.get("CERTBOT_DOMAIN", "?")
+        sys.stderr.write(f"safedeploy manual-{kind} for {domain} failed: {exc}\n")
+        from .notify import notify_failure
+
+        notify_failure(f"manual-{kind}", domain, str(exc), _config_path())
+        return 1
+    return 0

@@ -1,0 +1,87 @@
+"""The status file and the Prometheus node-exporter textfile.
+
+    [status]
+    file = "/var/lib/certbot-safedeploy/status.json"      # default
+    prometheus = "/var/lib/prometheus/node-exporter/certbot_safedeploy.prom"  # optional
+
+Both are written atomically through :mod:`certbot_safedeploy.fsutil`, so the
+node exporter never reads half a file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+from typing import Any, Mapping
+
+from . import fsutil
+
+DEFAULT_FILE = "/var/lib/certbot-safedeploy/status.json"
+STATUS_CODES = {"deployed": 0, "refused": 1, "rolled back": 3, "rollback failed": 4}
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def render_prometheus(status: Mapping[str, Any]) -> str:
+    """Text exposition format (pure)."""
+    lines = [
+        "# HELP certbot_safedeploy_cert_expiry_timestamp_seconds notAfter of the lineage's certificate",
+        "# TYPE certbot_safedeploy_cert_expiry_timestamp_seconds gauge",
+    ]
+    for name, lineage in sorted(status.get("lineages", {}).items()):
+        if lineage.get("not_after_epoch") is not None:
+            lines.append(f'certbot_safedeploy_cert_expiry_timestamp_seconds{{lineage="{_escape(name)}"}} '
+                         f"{lineage['not_after_epoch']:.0f}")
+    lines += [
+        "# HELP certbot_safedeploy_last_deploy_success_timestamp_seconds last successful deploy per target",
+        "# TYPE certbot_safedeploy_last_deploy_success_timestamp_seconds gauge",
+    ]
+    targets = sorted(status.get("targets", {}).items())
+    for name, target in targets:
+        if target.get("last_success_epoch") is not None:
+            lines.append(f'certbot_safedeploy_last_deploy_success_timestamp_seconds{{target="{_escape(name)}"}} '
+                         f"{target['last_success_epoch']:.0f}")
+    lines += [
+        "# HELP certbot_safedeploy_last_deploy_status exit code of the last deploy (0 deployed, 1 refused, "
+        "3 rolled back, 4 rollback failed)",
+        "# TYPE certbot_safedeploy_last_deploy_status gauge",
+    ]
+    for name, target in targets:
+        lines.append(f'certbot_safedeploy_last_deploy_status{{target="{_escape(name)}"}} {target["last_status"]}')
+    return "\n".join(lines) + "\n"
+
+
+def record_deploy(table: Mapping[str, Any] | None, lineage: str, targets: list[str], outcome: str,
+                  exit_code: int, not_after: datetime.datetime | None) -> None:
+    table = table or {}
+    path = str(table.get("file", DEFAULT_FILE))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            status = json.load(handle)
+    except (FileNotFoundError, ValueError):
+        status = {}
+    now = time.time()
+    lineages = status.setdefault("lineages", {})
+    entry = lineages.setdefault(lineage, {})
+    entry.update({"last_attempt_epoch": now, "last_outcome": outcome})
+    if not_after is not None and exit_code == 0:
+        entry["not_after_epoch"] = not_after.timestamp()
+        entry["not_after"] = not_after.isoformat()
+    for name in targets:
+        target = status.setdefault("targets", {}).setdefault(name, {})
+        target.update({"lineage": lineage, "last_attempt_epoch": now, "last_outcome": outcome,
+                       "last_status": exit_code})
+        if exit_code == 0:
+            target["last_success_epoch"] = now
+            if not_after is not None:
+                target["served_not_after"] = not_after.isoformat()
+    fsutil.make_private_dir(os.path.dirname(path), mode=0o755)
+    fsutil.write_file_atomic(path, json.dumps(status, indent=1, sort_keys=True).encode(),
+                             fsutil.FileSpec(mode=0o644))
+    prom = table.get("prometheus")
+    if prom:
+        fsutil.write_file_atomic(str(prom), render_prometheus(status).encode(), fsutil.FileSpec(mode=0o644))

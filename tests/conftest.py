@@ -1,0 +1,1 @@
+from tests.deploy.conftest import bed  # noqa: F401  (shared fixture)
