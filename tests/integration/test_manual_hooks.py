@@ -1,0 +1,102 @@
+"""certbot --manual with hooks/manual-auth and hooks/manual-cleanup on the real bed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .acmebed import Certbot
+from .test_plugin_e2e import assert_issued, challenges_used, ok
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def hook(kind: str) -> str:
+    return f"{sys.executable} {REPO / 'hooks' / ('manual-' + kind)}"
+
+
+@pytest.fixture
+def hook_env(acme, tmp_path):
+    config = tmp_path / "safedeploy.toml"
+    config.write_text(f"""state_dir = "{tmp_path / 'state'}"
+[challenge]
+webroot_map = {{ "web.example.test" = "{acme.webroot}" }}
+nsupdate_server = "127.0.0.1:{acme.dns.port}"
+tsig_key = "{acme.dns.key_file}"
+http_port = {acme.pebble.http_port}
+self_check_address = "127.0.0.1"
+propagation_timeout = 30
+""")
+    config.chmod(0o600)
+    return {"SAFEDEPLOY_CONFIG": str(config)}, tmp_path / "state"
+
+
+def manual(certbot: Certbot, domains, pref, env):
+    return certbot.certonly(domains, "--manual", "--preferred-challenges", pref,
+                            "--manual-auth-hook", hook("auth"), "--manual-cleanup-hook", hook("cleanup"),
+                            env=env)
+
+
+def test_http01_with_manual_hooks(acme, certbot, hook_env):
+    env, state = hook_env
+    ok(manual(certbot, ["web.example.test"], "http", env))
+    assert_issued(certbot, "web.example.test", ["web.example.test"])
+    assert not (acme.webroot / ".well-known").exists()
+    assert json.loads((state / "manual-state.json").read_text()) == {}
+
+
+def test_wildcard_and_apex_dns01_batched_then_unattended_renew(acme, certbot, hook_env):
+    env, state = hook_env
+    ok(manual(certbot, ["example.test", "*.example.test"], "dns", env))
+    first = assert_issued(certbot, "example.test", ["example.test", "a.example.test"])
+    assert set(challenges_used(certbot).values()) == {"dns-01"}
+    assert acme.dns.txt("_acme-challenge.example.test") == {"keep-me"}
+    assert json.loads((state / "manual-state.json").read_text()) == {}
+    conf = (certbot.config_dir / "renewal" / "example.test.conf").read_text()
+    assert "manual_auth_hook" in conf and "manual-auth" in conf
+    ok(certbot.run("renew", "--force-renewal", "--cert-name", "example.test", env=env))
+    assert assert_issued(certbot, "example.test", ["example.test"]) != first
+
+
+def run_hook(kind, env, **certbot_env):
+    return subprocess.run([sys.executable, str(REPO / "hooks" / f"manual-{kind}")], capture_output=True,
+                          text=True, env=dict(os.environ, **env, **certbot_env), timeout=60)
+
+
+def test_crash_between_auth_and_cleanup_is_cleaned_by_the_next_run(acme, hook_env):
+    env, state = hook_env
+    proc = run_hook("auth", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="stale-value",
+                    CERTBOT_REMAINING_CHALLENGES="0", CERTBOT_ALL_DOMAINS="www.example.test")
+    assert proc.returncode == 0, proc.stderr
+    assert acme.dns.txt("_acme-challenge.www.example.test") == {"stale-value"}
+    # certbot was killed before cleanup; an hour later the next renewal runs
+    entries = json.loads((state / "manual-state.json").read_text())
+    for entry in entries.values():
+        entry["created"] = time.time() - 7200
+    (state / "manual-state.json").write_text(json.dumps(entries))
+    proc = run_hook("auth", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="fresh-value",
+                    CERTBOT_REMAINING_CHALLENGES="0")
+    assert proc.returncode == 0, proc.stderr
+    assert acme.dns.txt("_acme-challenge.www.example.test") == {"fresh-value"}
+    proc = run_hook("cleanup", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="fresh-value",
+                    CERTBOT_AUTH_OUTPUT=proc.stdout)
+    assert proc.returncode == 0, proc.stderr
+    assert acme.dns.txt("_acme-challenge.www.example.test") == set()
+
+
+def test_failing_hook_exits_non_zero_with_one_line(acme, hook_env, tmp_path):
+    env, _ = hook_env
+    proc = run_hook("auth", env, CERTBOT_DOMAIN="host.locked.test", CERTBOT_VALIDATION="v",
+                    CERTBOT_REMAINING_CHALLENGES="0")
+    assert proc.returncode == 1
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "manual-auth for host.locked.test failed" in lines[0] and "REFUSED" in lines[0]
+    proc = run_hook("auth", env, CERTBOT_DOMAIN="web.example.test", CERTBOT_VALIDATION="tok.thumb",
+                    CERTBOT_TOKEN="../../../etc/passwd")
+    assert proc.returncode == 1 and "not base64url" in proc.stderr
