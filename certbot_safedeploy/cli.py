@@ -110,6 +110,28 @@ def _notify(step: str, subject: str, message: str, config_path: str, **extra: ob
     notify_failure(step, subject, message, config_path, **extra)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor.run import run_doctor
+
+    rep = run_doctor(args.config_dir, _config_path(args.config), system_root=args.system_root, live=args.live)
+    if args.json:
+        print(json.dumps(rep.as_dict(), indent=2))
+    else:
+        for finding in rep.findings:
+            print(finding.line())
+        print(f"doctor: {len(rep.errors)} error(s), {len(rep.warnings)} warning(s)")
+    return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from .install import install
+
+    lines, ok = install(args.config_dir, _config_path(args.config))
+    for line in lines:
+        print(line)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="certbot-safedeploy",
                                      description="Verify and safely deploy certbot certificates.")
@@ -136,6 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lineage", help="live/<name>/ directory (default: $RENEWED_LINEAGE)")
     p.add_argument("--dry-run", action="store_true", help="verify and print the plan only")
     p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("doctor", help="find renewals that will fail, before they do")
+    p.add_argument("--config-dir", default="/etc/letsencrypt")
+    p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--live", action="store_true", help="also try each webroot and nsupdate server")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--system-root", default="/", help=argparse.SUPPRESS)  # tests: where /etc/cron.d etc. live
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("install", help="install the deploy and manual hooks; check the config")
+    p.add_argument("--config-dir", default="/etc/letsencrypt")
+    p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.set_defaults(func=cmd_install)
     return parser
 
 

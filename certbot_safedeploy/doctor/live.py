@@ -1,0 +1,77 @@
+"""``doctor --live``: try each webroot and each nsupdate server for real."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from ..challenges.dns01 import Dns01Solver
+from ..challenges.http01 import Http01Solver, HttpChallenge
+from ..challenges.settings import ChallengeSettings, settings_from_table
+from ..challenges.validate import normalize_webroot_map
+from ..config import Config
+from ..errors import SafeDeployError
+from ..verify import report
+from ..verify.report import Finding
+from .snapshot import Snapshot
+
+
+def _settings_in_use(snap: Snapshot, config: Config | None) -> list[tuple[str, ChallengeSettings, list[str]]]:
+    """(source, settings, names) for the [challenge] table and each safedeploy renewal conf."""
+    found: list[tuple[str, ChallengeSettings, list[str]]] = []
+    if config and "challenge" in config.raw_sections:
+        s = settings_from_table(config.raw_sections["challenge"], config.source)
+        found.append((config.source, s, sorted(s.webroot_map)))
+    for lineage in snap.lineages:
+        p = lineage.conf.params
+        if p.get("authenticator") != "safedeploy":
+            continue
+
+        def get(key: str) -> str | None:
+            value = p.get(key, "None")
+            return None if value == "None" else value
+
+        dns_port = get("safedeploy_dns_port")
+        s = ChallengeSettings(
+            webroot=get("safedeploy_webroot"),
+            webroot_map=normalize_webroot_map(json.loads(get("safedeploy_webroot_map") or "{}")),
+            http_port=int(get("safedeploy_http_port") or 80),
+            self_check_address=get("safedeploy_self_check_address"),
+            nsupdate_server=get("safedeploy_nsupdate_server"), tsig_key=get("safedeploy_tsig_key"),
+            dns_port=int(dns_port) if dns_port else None,
+            propagation_timeout=30)
+        found.append((lineage.conf.path, s, [lineage.name]))
+    return found
+
+
+def live_checks(snap: Snapshot, config: Config | None) -> list[Finding]:
+    out: list[Finding] = []
+    for source, settings, names in _settings_in_use(snap, config):
+        for name in names:
+            if settings.webroot_for(name):
+                token = secrets.token_urlsafe(16)
+                try:
+                    created = Http01Solver(strict(settings)).perform(
+                        [HttpChallenge(name, token, f"{token}.safedeploy-doctor")])
+                    Http01Solver.cleanup(created)
+                    out.append(report.passed(source, "live-webroot", f"{name}: probe file served"))
+                except SafeDeployError as exc:
+                    out.append(report.error(source, "live-webroot", str(exc), exc.fix))
+        if settings.nsupdate_server and names:
+            value = "safedeploy-doctor-" + secrets.token_hex(4)
+            try:
+                solver = Dns01Solver(settings)
+                records = solver.perform([(f"_acme-challenge.{names[0].lstrip('*.')}", value)])
+                solver.remove(records)
+                out.append(report.passed(source, "live-nsupdate",
+                                         f"{settings.nsupdate_server}: probe TXT reached every authoritative server"))
+            except SafeDeployError as exc:
+                out.append(report.error(source, "live-nsupdate", str(exc), exc.fix))
+    return out
+
+
+def strict(settings: ChallengeSettings) -> ChallengeSettings:
+    """Live probes are strict: an unreachable webroot is an error here, not a warning."""
+    import dataclasses
+
+    return dataclasses.replace(settings, self_check="strict")

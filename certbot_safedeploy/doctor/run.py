@@ -1,0 +1,39 @@
+"""Put the doctor together: snapshot, config, checks, optional live probes."""
+
+from __future__ import annotations
+
+import os
+
+from ..config import Config, load_config
+from ..errors import SafeDeployError
+from ..verify import report
+from ..verify.report import Report
+from .checks import run_checks
+from .snapshot import take_snapshot
+
+
+def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", live: bool = False) -> Report:
+    rep = Report(config_dir)
+    config: Config | None = None
+    extra: list[tuple[str, str]] = []
+    if os.path.exists(config_path):
+        extra.append(("config", config_path))
+        try:
+            config = load_config(config_path)
+        except (SafeDeployError, OSError) as exc:
+            rep.findings.append(report.error(config_path, "config", str(exc), "fix the config"))
+        if config is not None:
+            tsig = config.raw_sections.get("challenge", {}).get("tsig_key")
+            if tsig:
+                extra.append(("TSIG key", tsig))
+    snap = take_snapshot(config_dir, system_root, extra)
+    targets = [(t.name, t.lineage) for t in config.targets] if config else []
+    rep.extend(run_checks(snap, targets, config_path))
+    if live:
+        from .live import live_checks
+
+        rep.extend(live_checks(snap, config))
+    if not rep.findings:
+        rep.findings.append(report.passed(config_dir, "doctor",
+                                          f"{len(snap.lineages)} lineage(s), no problems found"))
+    return rep
