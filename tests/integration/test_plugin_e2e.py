@@ -166,3 +166,10 @@ def test_certbot_2_1_issues_with_the_plugin(acme, tmp_path):
     domains = ["web.example.test", "*.example.test"]
     ok(certbot.certonly(domains, *acme.plugin_args(webroot_map={"web.example.test": str(acme.webroot)})))
     assert_issued(certbot, "web.example.test", domains)
+
+
+def test_preferred_challenges_is_honoured_for_a_name_with_both(acme, certbot):
+    domains = ["web.example.test"]
+    ok(certbot.certonly(domains, "--preferred-challenges", "dns",
+                        *acme.plugin_args(webroot_map={"web.example.test": str(acme.webroot)})))
+    assert challenges_used(certbot) == {"web.example.test": "dns-01"}
