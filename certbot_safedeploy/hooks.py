@@ -47,7 +47,8 @@ def _remove(entry: Mapping[str, Any], settings: ChallengeSettings) -> None:
 def manual_auth(env: Mapping[str, str], config: Config) -> str:
     """Create the challenge response; return the id for CERTBOT_AUTH_OUTPUT."""
     settings = _settings(config)
-    domain = check_domain(env.get("CERTBOT_DOMAIN", ""))
+    # certbot >= 5 sets CERTBOT_IDENTIFIER (same value as CERTBOT_DOMAIN: the base name of a wildcard)
+    domain = check_domain(env.get("CERTBOT_IDENTIFIER") or env.get("CERTBOT_DOMAIN", ""))
     validation = env.get("CERTBOT_VALIDATION", "")
     if not validation:
         raise ChallengeError("CERTBOT_VALIDATION is not set: run this as certbot's --manual-auth-hook")
