@@ -65,8 +65,19 @@ class Dns01Solver:
         return records
 
     def add(self, records: Sequence[TxtRecord]) -> None:
+        """One UPDATE per zone; if one fails, the zones already updated are undone."""
+        done: list[TxtRecord] = []
         for zone, items in _by_zone(records).items():
-            self.client.update(zone, [(r.name, r.value) for r in items])
+            try:
+                self.client.update(zone, [(r.name, r.value) for r in items])
+            except BaseException:
+                if done:
+                    try:
+                        self.remove(done)
+                    except ChallengeError as exc:
+                        self.warn(str(exc))
+                raise
+            done += items
 
     def wait(self, records: Sequence[TxtRecord]) -> float:
         waited = 0.0

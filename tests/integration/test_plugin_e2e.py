@@ -173,3 +173,10 @@ def test_preferred_challenges_is_honoured_for_a_name_with_both(acme, certbot):
     ok(certbot.certonly(domains, "--preferred-challenges", "dns",
                         *acme.plugin_args(webroot_map={"web.example.test": str(acme.webroot)})))
     assert challenges_used(certbot) == {"web.example.test": "dns-01"}
+
+
+def test_refused_zone_undoes_the_zones_already_updated(acme, certbot):
+    # example.test accepts the update, locked.test refuses it: nothing may stay in example.test
+    proc = certbot.certonly(["www.example.test", "host.locked.test"], *acme.plugin_args(), name="partial")
+    assert proc.returncode != 0 and "REFUSED" in proc.stderr + certbot.log_text()
+    assert acme.dns.txt("_acme-challenge.www.example.test") == set()
