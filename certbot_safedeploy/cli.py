@@ -97,7 +97,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
                           result.exit_code, result.not_after)
         except OSError as exc:
             print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
-    if result.exit_code != 0:
+    if result.exit_code == 0:
+        from .syslogger import log
+
+        facility = str(config.raw_sections.get("notify", {}).get("syslog_facility", "daemon"))
+        log("info", f"deploy {name}: " + " | ".join(result.lines), facility)
+    else:
         _notify("deploy", name, f"{result.outcome}: " + " | ".join(result.lines), path,
                 exit_code=result.exit_code, targets=result.targets)
     return result.exit_code

@@ -123,6 +123,9 @@ def run_hook(kind: str) -> int:
             print(manual_auth(os.environ, config))
         else:
             manual_cleanup(os.environ, config)
+        from .syslogger import log
+
+        log("info", f"manual-{kind} for {os.environ.get('CERTBOT_DOMAIN', '?')}: done")
     except (SafeDeployError, OSError) as exc:
         domain = os.environ.get("CERTBOT_DOMAIN", "?")
         sys.stderr.write(f"safedeploy manual-{kind} for {domain} failed: {exc}\n")

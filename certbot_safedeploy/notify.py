@@ -19,21 +19,11 @@ import smtplib
 import socket
 import subprocess
 import sys
-import syslog
 import time
 from typing import Any, Mapping
 
+from . import syslogger
 from .fsutil import split_host_port
-
-IDENT = "certbot-safedeploy"
-FACILITIES = {"daemon": syslog.LOG_DAEMON, "user": syslog.LOG_USER, "auth": syslog.LOG_AUTH,
-               **{f"local{i}": getattr(syslog, f"LOG_LOCAL{i}") for i in range(8)}}
-
-
-def _log(priority: int, message: str, facility: str = "daemon") -> None:
-    syslog.openlog(IDENT, syslog.LOG_PID, FACILITIES.get(facility, syslog.LOG_DAEMON))
-    syslog.syslog(priority, message)
-
 
 def _mail(mail: Mapping[str, Any], report: Mapping[str, Any]) -> None:
     msg = email.message.EmailMessage()
@@ -60,10 +50,8 @@ def send(report: Mapping[str, Any], table: Mapping[str, Any] | None) -> list[str
     table = table or {}
     facility = str(table.get("syslog_facility", "daemon"))
     problems: list[str] = []
-    try:
-        _log(syslog.LOG_ERR, f"{report['step']} failed for {report['subject']}: {report['message']}", facility)
-    except OSError as exc:  # pragma: no cover - syslog(3) does not report errors
-        problems.append(f"syslog: {exc}")
+    if not syslogger.log("err", f"{report['step']} failed for {report['subject']}: {report['message']}", facility):
+        problems.append("syslog: no listener on /dev/log")
     for name in ("mail", "command"):
         setting = table.get(name)
         if not setting:
@@ -77,7 +65,7 @@ def send(report: Mapping[str, Any], table: Mapping[str, Any] | None) -> list[str
             problem = f"notify {name} failed: {type(exc).__name__}: {exc}"
             problems.append(problem)
             sys.stderr.write(f"safedeploy: {problem}\n")
-            _log(syslog.LOG_WARNING, problem, facility)
+            syslogger.log("warning", problem, facility)
     return problems
 
 
@@ -98,6 +86,3 @@ def notify_failure(step: str, subject: str, message: str, config_path: str | Non
             sys.stderr.write(f"safedeploy: cannot read [notify] from {config_path}: {exc}\n")
     return send(make_report(step, subject, message, **extra), table)
 
-
-def log_info(message: str) -> None:
-    _log(syslog.LOG_INFO, message)
