@@ -229,8 +229,6 @@ def _check_status(p: _Parser, table: Any) -> dict[str, str]:
     return {k: p.abspath(v, ["status", k]) for k, v in t.items()}
 
 
-_CHALLENGE_KEYS = ("webroot", "webroot_map", "http_port", "self_check", "self_check_address",
-                   "nsupdate_server", "tsig_key", "dns_port", "propagation_timeout", "unreachable_ns")
 TOP_LEVEL = ("trust_anchors", "backups", "state_dir", "target", "challenge", "notify", "status")
 
 
@@ -270,11 +268,11 @@ def parse_config(text: str, source: str = "<config>") -> Config:
     if "notify" in data:
         _check_notify(p, data["notify"])
     if "challenge" in data:
-        from .challenges.settings import settings_from_table
+        from .challenges.settings import TABLE_KEYS, settings_from_table
         from .errors import ChallengeError
 
         try:
-            settings_from_table(p.table(data["challenge"], ["challenge"], _CHALLENGE_KEYS), source)
+            settings_from_table(p.table(data["challenge"], ["challenge"], TABLE_KEYS), source)
         except ChallengeError as exc:
             raise ConfigError(exc.message, path=f"{source}:{locate(text, ['challenge']) or '?'}", fix=exc.fix) from None
     status = _check_status(p, data.get("status", {}))
@@ -289,7 +287,13 @@ def load_config(path: str) -> Config:
         text = fsutil.read_trusted_text(path)
     except FileNotFoundError:
         raise ConfigError("config file does not exist", path=path,
-                          fix=f"create it (see README.rst) or set SAFEDEPLOY_CONFIG") from None
+                          fix="create it (see README.rst) or set SAFEDEPLOY_CONFIG") from None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ConfigError("config is a symlink; refusing to follow it", path=path,
+                              fix=f"point SAFEDEPLOY_CONFIG / --config at the real file ({os.path.realpath(path)})") from None
+        raise ConfigError(f"cannot read the config: {exc.strerror}", path=path,
+                          fix="make it a regular file readable by root") from None
     config = parse_config(text, path)
     if config.runs_commands:
         problem = fsutil.unsafe_ownership(path, require_root=True)

@@ -101,5 +101,6 @@ def test_config_is_not_read_through_a_symlink(tmp_path):
     real = tmp_path / "real.toml"
     real.write_text(GOOD)
     (tmp_path / "c.toml").symlink_to(real)
-    with pytest.raises(OSError):
+    with pytest.raises(ConfigError, match="config is a symlink; refusing to follow it") as info:
         load_config(str(tmp_path / "c.toml"))
+    assert str(real) in info.value.fix

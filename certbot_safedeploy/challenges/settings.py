@@ -58,15 +58,15 @@ class ChallengeSettings:
         return methods
 
 
-_TABLE_KEYS = {f.name for f in dataclasses.fields(ChallengeSettings)}
+TABLE_KEYS = tuple(f.name for f in dataclasses.fields(ChallengeSettings))
 
 
 def settings_from_table(table: Mapping[str, Any], source: str) -> ChallengeSettings:
     """Build settings from the config's ``[challenge]`` table (hooks)."""
-    unknown = sorted(set(table) - _TABLE_KEYS)
+    unknown = sorted(set(table) - set(TABLE_KEYS))
     if unknown:
         raise ChallengeError(f"[challenge]: unknown key {unknown[0]!r}", path=source,
-                             fix=f"allowed: {', '.join(sorted(_TABLE_KEYS))}")
+                             fix=f"allowed: {', '.join(sorted(TABLE_KEYS))}")
     values = dict(table)
     if "webroot_map" in values:
         if not isinstance(values["webroot_map"], dict):
