@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from .errors import SafeDeployError
 
@@ -83,7 +83,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         config = load_config(path)
     except (SafeDeployError, OSError) as exc:
         print(f"refused: {exc}", file=sys.stderr)
-        _notify("deploy", name, f"refused: {exc}", path)
+        _notify("deploy", name, f"refused: {exc}", path, table={})  # syslog only: the config is what failed
         return REFUSED
     result = deploy(config, lineage, _domains(None), dry_run=args.dry_run)
     stream = sys.stdout if result.exit_code == 0 else sys.stderr
@@ -104,15 +104,16 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         log("info", f"deploy {name}: " + " | ".join(result.lines), facility)
     else:
         _notify("deploy", name, f"{result.outcome}: " + " | ".join(result.lines), path,
-                exit_code=result.exit_code, targets=result.targets)
+                table=config.raw_sections.get("notify", {}), exit_code=result.exit_code, targets=result.targets)
     return result.exit_code
 
 
-def _notify(step: str, subject: str, message: str, config_path: str, **extra: object) -> None:
+def _notify(step: str, subject: str, message: str, config_path: str, *,
+            table: Any = None, **extra: object) -> None:
     """Report a failure on every channel; never changes the exit code."""
     from .notify import notify_failure
 
-    notify_failure(step, subject, message, config_path, **extra)
+    notify_failure(step, subject, message, config_path, table=table, **extra)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

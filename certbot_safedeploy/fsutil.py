@@ -74,16 +74,23 @@ def gid_of(group: str) -> int:
 
 
 def unsafe_ownership(path: str, *, require_root: bool) -> str:
-    """Why ``path`` (and its directory) could be changed by a non-root user, or ''."""
-    for candidate in (path, os.path.dirname(os.path.abspath(path))):
+    """Why ``path`` (or its directory) could be changed by a non-root user, or ''.
+
+    The file must not be writable by group or others.  Its directory must not be
+    writable by others (unless sticky), nor by a group unless root owns it.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    for candidate in (path, directory):
         st = os.lstat(candidate)
+        mode = stat.S_IMODE(st.st_mode)
         if require_root and st.st_uid != 0:
             return f"{candidate} is owned by uid {st.st_uid}, not root"
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (
-            stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and candidate != path
-        ):
-            if candidate == path or st.st_uid != 0 or st.st_mode & stat.S_IWOTH:
-                return f"{candidate} is writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})"
+        if candidate == path:
+            writable = bool(mode & 0o022)
+        else:
+            writable = bool(mode & 0o002 and not mode & stat.S_ISVTX) or bool(mode & 0o020 and st.st_uid != 0)
+        if writable:
+            return f"{candidate} is writable by group or others (mode {mode:04o})"
     return ""
 
 

@@ -117,6 +117,7 @@ def _config_path() -> str:
 
 def run_hook(kind: str) -> int:
     """``hooks/manual-auth`` and ``hooks/manual-cleanup`` call this."""
+    config: Config | None = None
     try:
         config = load_config(_config_path())
         if kind == "auth":
@@ -131,6 +132,7 @@ def run_hook(kind: str) -> int:
         sys.stderr.write(f"safedeploy manual-{kind} for {domain} failed: {exc}\n")
         from .notify import notify_failure
 
-        notify_failure(f"manual-{kind}", domain, str(exc), _config_path())
+        table = config.raw_sections.get("notify", {}) if config else {}  # a broken config: syslog only
+        notify_failure(f"manual-{kind}", domain, str(exc), _config_path(), table=table)
         return 1
     return 0

@@ -74,10 +74,10 @@ def make_report(step: str, subject: str, message: str, **extra: Any) -> dict[str
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
 
 
-def notify_failure(step: str, subject: str, message: str, config_path: str | None, **extra: Any) -> list[str]:
-    """Report a failure; the [notify] table is read from ``config_path`` if it loads."""
-    table = None
-    if config_path and os.path.exists(config_path):
+def notify_failure(step: str, subject: str, message: str, config_path: str | None, *,
+                   table: Mapping[str, Any] | None = None, **extra: Any) -> list[str]:
+    """Report a failure through ``table`` or, if not given, the [notify] table of ``config_path``."""
+    if table is None and config_path and os.path.exists(config_path):
         try:
             from .config import load_config
 

@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from cryptography import x509  # noqa: E402
 
+from certbot_safedeploy.hookscripts import render  # noqa: E402
 from tests.integration.acmebed import Certbot, Pebble  # noqa: E402
 from tests.integration.dnsbed import DnsBed  # noqa: E402
 from tests.integration.netns import enter_private_netns  # noqa: E402
@@ -83,7 +84,7 @@ probe = {{ connect = "127.0.0.1:{tls_port}", servername = "demo.example.test", t
         hook_dir = certbot.config_dir / "renewal-hooks" / "deploy"
         hook_dir.mkdir(parents=True)
         hook = hook_dir / "50-safedeploy"
-        hook.write_text(f"#!{sys.executable}\n" + (REPO / "hooks" / "deploy").read_text().split("\n", 1)[1])
+        hook.write_text(render("deploy", sys.executable))
         hook.chmod(0o755)
         print(f"    deploy hook installed at {hook}")
 

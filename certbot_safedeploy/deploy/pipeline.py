@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-from typing import Callable, Sequence
+from typing import Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -31,8 +31,6 @@ from .service import fetch_served_leaf, probe_until, run_command
 DEPLOYED, REFUSED, USAGE, ROLLED_BACK, ROLLBACK_FAILED = 0, 1, 2, 3, 4
 OUTCOMES = {DEPLOYED: "deployed", REFUSED: "refused", ROLLED_BACK: "rolled back",
             ROLLBACK_FAILED: "rollback failed"}
-
-Log = Callable[[str], None]
 
 
 @dataclasses.dataclass

@@ -57,7 +57,7 @@ class VerifiedLineage:
 
 
 def _path(data: LineageData, name: str) -> str:
-    return f"{data.directory.rstrip('/')}/{name}"
+    return data.directory if name == "." else f"{data.directory.rstrip('/')}/{name}"
 
 
 def verify_lineage(
