@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config-dir", default="/etc/letsencrypt")
     p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
     p.set_defaults(func=cmd_install)
+
+    from .fleet.cli import add_parser as add_fleet_parser
+
+    add_fleet_parser(sub)
     return parser
 
 

@@ -78,7 +78,8 @@ class Config:
     @property
     def runs_commands(self) -> bool:
         notify = self.raw_sections.get("notify", {})
-        return any(t.check or t.reload for t in self.targets) or bool(notify.get("command") or notify.get("mail"))
+        return (any(t.check or t.reload for t in self.targets) or bool(notify.get("command") or notify.get("mail"))
+                or "certbot" in self.raw_sections.get("fleet", {}))
 
 
 class _Parser:
@@ -229,7 +230,7 @@ def _check_status(p: _Parser, table: Any) -> dict[str, str]:
     return {k: p.abspath(v, ["status", k]) for k, v in t.items()}
 
 
-TOP_LEVEL = ("trust_anchors", "backups", "state_dir", "target", "challenge", "notify", "status")
+TOP_LEVEL = ("trust_anchors", "backups", "state_dir", "target", "challenge", "notify", "status", "fleet")
 
 
 def parse_config(text: str, source: str = "<config>") -> Config:
@@ -275,6 +276,15 @@ def parse_config(text: str, source: str = "<config>") -> Config:
             settings_from_table(p.table(data["challenge"], ["challenge"], TABLE_KEYS), source)
         except ChallengeError as exc:
             raise ConfigError(exc.message, path=f"{source}:{locate(text, ['challenge']) or '?'}", fix=exc.fix) from None
+    if "fleet" in data:
+        from .fleet.settings import KEYS as FLEET_KEYS, FleetSettingsError, settings_from_table as fleet_settings
+
+        table = p.table(data["fleet"], ["fleet"], FLEET_KEYS)
+        try:
+            fleet_settings(table, state_dir)
+        except FleetSettingsError as exc:
+            raise p.fail(["fleet", exc.key], exc.message, exc.fix) from None
+        sections["fleet"] = table
     status = _check_status(p, data.get("status", {}))
     status.setdefault("file", os.path.join(state_dir, "status.json"))
     sections["status"] = status

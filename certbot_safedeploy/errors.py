@@ -38,3 +38,7 @@ class InstallError(SafeDeployError):
 
 class ChallengeError(SafeDeployError):
     """An ACME challenge could not be set up, checked or removed."""
+
+
+class FleetError(SafeDeployError):
+    """The fleet store, an enrollment or an issued certificate is unusable."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -23,7 +23,7 @@ from ..config import Config, Target
 from ..errors import SafeDeployError
 from ..lineage import read_lineage
 from ..trust import load_trust_store
-from ..verify.lineage import VerifiedLineage, verify_lineage
+from ..verify.lineage import LineageData, VerifiedLineage, verify_lineage
 from .install import Installed, Installer
 from .plan import build_plan
 from .service import fetch_served_leaf, probe_until, run_command
@@ -46,9 +46,8 @@ class DeployResult:
         return OUTCOMES.get(self.exit_code, "error")
 
 
-def _verify_all(config: Config, lineage_dir: str, targets: Sequence[Target],
+def _verify_all(config: Config, data: LineageData, targets: Sequence[Target],
                 domains: Sequence[str], result: DeployResult) -> VerifiedLineage | None:
-    data = read_lineage(lineage_dir)
     trust = load_trust_store(config.trust_anchors)
     material: VerifiedLineage | None = None
     pin_sets = {t.pins for t in targets}
@@ -67,6 +66,17 @@ def deploy(config: Config, lineage_dir: str, domains: Sequence[str], *,
            dry_run: bool = False) -> DeployResult:
     """Run the whole deploy for one lineage; never raises for expected failures."""
     name = os.path.basename(os.path.normpath(lineage_dir))
+    return deploy_data(config, name, lazy_lineage(lineage_dir), domains, dry_run=dry_run)
+
+
+def lazy_lineage(lineage_dir: str) -> Callable[[], LineageData]:
+    return lambda: read_lineage(lineage_dir)
+
+
+def deploy_data(config: Config, name: str, read: Callable[[], LineageData], domains: Sequence[str], *,
+                dry_run: bool = False) -> DeployResult:
+    """Deploy lineage ``name`` from material ``read()`` returns (a certbot lineage
+    directory, or a fleet certificate and a local key held in memory)."""
     targets = config.targets_for(name)
     result = DeployResult(name, DEPLOYED, [t.name for t in targets])
     if not targets:
@@ -78,7 +88,9 @@ def deploy(config: Config, lineage_dir: str, domains: Sequence[str], *,
             recovered = installer.recover()
             if recovered:
                 result.lines.append(recovered)
-        material = _verify_all(config, lineage_dir, targets, domains, result)
+        data = read()
+        lineage_dir = data.directory
+        material = _verify_all(config, data, targets, domains, result)
         if material is None:
             result.exit_code = REFUSED
             result.lines.append(f"refused: {lineage_dir} failed verification; nothing was touched")

@@ -1,0 +1,15 @@
+"""Fleet mode: one host issues, many servers pull, verify and install; keys stay put.
+
+* Servers ``enroll`` a name: the key is generated locally and only the CSR
+  (PKCS #10, RFC 2986) goes to the store.
+* The central host ``renew``s due names with ``certbot certonly --csr``
+  (RFC 8555 orders), checks the result against the CSR's key and publishes it.
+* Servers ``pull`` the newest certificate, verify it against their own key and
+  the trust anchors, install it with the deploy pipeline and report back.
+* ``status`` shows, per name and server, what was published and what is served.
+
+Pure logic lives in :mod:`.settings`, :mod:`.policy`, :mod:`.csr`, :mod:`.issued`
+and :mod:`.view`; :mod:`.store` owns the database, :mod:`.localstate` the
+server's files, and :mod:`.pull`, :mod:`.renew` and :mod:`.enroll` are the
+commands.
+"""

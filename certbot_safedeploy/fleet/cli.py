@@ -1,0 +1,172 @@
+"""``certbot-safedeploy fleet ...``: argument parsing and exit codes only.
+
+Imports stay lazy: a ``fleet pull`` that finds nothing new loads SQLAlchemy
+and the database driver, but neither cryptography's X.509 code nor the deploy
+pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _context(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from ..cli import _config_path
+    from ..config import load_config
+    from ..errors import ConfigError
+    from .settings import FleetSettingsError, settings_from_table
+    from .store import Store
+
+    config = load_config(_config_path(args.config))
+    try:
+        settings = settings_from_table(config.raw_sections.get("fleet", {}), config.state_dir)
+    except FleetSettingsError as exc:  # pragma: no cover - load_config checked it already
+        raise ConfigError(f"fleet.{exc.key}: {exc.message}", path=config.source, fix=exc.fix) from None
+    return config, settings, Store.open(settings)
+
+
+def _local(settings: Any) -> Any:
+    from .localstate import LocalFleet
+
+    return LocalFleet(settings.key_dir)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _, _, store = _context(args)
+    before, after = store.migrate()
+    print(f"{store.label}: schema version {before} -> {after}" if after != before
+          else f"{store.label}: schema version {after} is current")
+    return EXIT_OK
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from .enroll import enroll
+
+    _, settings, store = _context(args)
+    result = enroll(settings, store, _local(settings), args.name, args.domain, args.key_type,
+                    now=int(time.time()), takeover=args.takeover)
+    print("\n".join(result.lines))
+    return EXIT_OK
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from .enroll import rekey
+
+    _, settings, store = _context(args)
+    _, _, lines = rekey(settings, store, _local(settings), args.name, now=int(time.time()),
+                        key_type=args.key_type, restart=args.restart)
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from ..errors import FleetError
+    from .pull import pull
+
+    config, settings, store = _context(args)
+    try:
+        run = pull(config, settings, store, _local(settings), now=int(time.time()), names=args.names,
+                   lock_timeout=args.lock_timeout)
+    except FleetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _notify(config, "fleet pull", settings.server, str(exc))
+        return EXIT_FAILED
+    for out in run.outcomes:
+        stream = sys.stdout if out.exit_code == 0 else sys.stderr
+        for line in out.lines:
+            print(line, file=stream)
+        if out.exit_code:
+            _notify(config, "fleet pull", out.name, f"{out.outcome}: " + " | ".join(out.lines),
+                    server=settings.server, exit_code=out.exit_code)
+        if out.outcome not in ("unchanged", "awaiting issuance", "not in store"):
+            _record(config, out)
+    for line in run.lines:
+        print(line, file=sys.stderr if run.exit_code else sys.stdout)
+    return run.exit_code
+
+
+def _record(config: Any, out: Any) -> None:
+    from ..status import record_deploy
+
+    try:
+        record_deploy(config.raw_sections.get("status"), out.name,
+                      [t.name for t in config.targets_for(out.name)], out.outcome, out.exit_code, None)
+    except OSError as exc:
+        print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
+
+
+def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) -> None:
+    from ..notify import make_report, send
+
+    send(make_report(step, subject, message, **extra), config.raw_sections.get("notify"))
+
+
+def cmd_renew(args: argparse.Namespace) -> int:
+    from .renew import renew
+
+    config, settings, store = _context(args)
+    store.migrate()
+    if args.force:
+        if not args.names:
+            print("error: --force needs the names to renew", file=sys.stderr)
+            return 2
+        unknown = store.force(args.names)
+        if unknown:
+            print(f"error: not in the store: {', '.join(unknown)}", file=sys.stderr)
+            return EXIT_FAILED
+    run = renew(config, settings, store, now=int(time.time()), names=args.names)
+    for line in run.lines:
+        print(line, file=sys.stderr if "FAILED" in line or "held back" in line else sys.stdout)
+    return run.exit_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .view import judge, render_table
+
+    _, settings, store = _context(args)
+    now = time.time()
+    stale = args.stale_after_hours or settings.stale_after_hours
+    entries = [judge(row, now, stale) for row in store.status_rows()]
+    if args.json:
+        print(json.dumps([e.as_dict() for e in entries], indent=1))
+    else:
+        print(render_table(entries, now, color=sys.stdout.isatty()))
+    return EXIT_OK if all(e.ok for e in entries) else EXIT_FAILED
+
+
+def add_parser(sub: Any) -> None:
+    fleet = sub.add_parser("fleet", help="central issuance, per-server pull (keys stay on their servers)")
+    fsub = fleet.add_subparsers(dest="fleet_command", required=True)
+
+    def cmd(name: str, func: Any, text: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = fsub.add_parser(name, help=text, description=text)
+        p.add_argument("--config", help="safedeploy TOML with a [fleet] table "
+                       "(default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+        p.set_defaults(func=func)
+        return p
+
+    cmd("migrate", cmd_migrate, "create the store's tables or upgrade them to this version")
+    p = cmd("enroll", cmd_enroll, "make a key here and publish its CSR for NAME")
+    p.add_argument("name")
+    p.add_argument("--domain", "-d", action="append", required=True, help="a name the certificate covers")
+    p.add_argument("--key-type", choices=("ec", "rsa"), default="ec")
+    p.add_argument("--takeover", action="store_true", help="move NAME here from another server")
+    p = cmd("rekey", cmd_rekey, "make a new key for NAME; the old one stays live until its cert is installed")
+    p.add_argument("name")
+    p.add_argument("--key-type", choices=("ec", "rsa"))
+    p.add_argument("--restart", action="store_true", help="replace a rekey that is still pending")
+    p = cmd("pull", cmd_pull, "install the newest certificate of each enrolled name (systemd timer)")
+    p.add_argument("names", nargs="*", help="only these names (default: every enrolled name)")
+    p.add_argument("--lock-timeout", type=float, default=600.0, help="wait this long for another pull")
+    p = cmd("renew", cmd_renew, "issue due names with certbot --csr and publish them (central host)")
+    p.add_argument("names", nargs="*", help="only these names")
+    p.add_argument("--force", action="store_true", help="renew NAMES now even if not due")
+    p = cmd("status", cmd_status, "per name and server: published, served, last pull, failures")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--stale-after-hours", type=float, help="default: [fleet] stale_after_hours (26)")

@@ -1,0 +1,93 @@
+"""Keys and PKCS #10 certificate signing requests (RFC 2986) for enrollment.
+
+Pure: keys and CSRs are built and read in memory; :mod:`.localstate` writes
+them.  The CSR carries every domain as a subjectAltName (RFC 8555 section 7.4
+orders take identifiers from the SANs) and the first one as the subject CN.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from ..challenges.validate import check_domain
+from ..errors import ChallengeError, FleetError
+from ..verify.pins import pin_of_public_key
+
+KEY_TYPES = ("ec", "rsa")
+
+
+@dataclasses.dataclass(frozen=True)
+class CsrInfo:
+    domains: tuple[str, ...]
+    pin: str  # RFC 7469 pin of the CSR's public key
+
+
+def generate_key(key_type: str) -> bytes:
+    """A new private key as unencrypted PKCS #8 PEM: EC P-256 or RSA 2048."""
+    if key_type == "ec":
+        key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = ec.generate_private_key(ec.SECP256R1())
+    elif key_type == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        raise FleetError(f"unknown key type {key_type!r}", fix="use --key-type ec or --key-type rsa")
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _load_key(key_pem: bytes) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        raise FleetError("the key is neither EC nor RSA", fix="enroll again with --key-type ec")
+    return key
+
+
+def key_pin(key_pem: bytes) -> str:
+    return pin_of_public_key(_load_key(key_pem).public_key())
+
+
+def check_domains(domains: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Validate and de-duplicate ``domains`` (wildcards allowed), keeping order."""
+    if not domains:
+        raise FleetError("no domain given", fix="pass --domain at least once")
+    seen: list[str] = []
+    for d in domains:
+        try:
+            name = check_domain(d)
+        except ChallengeError as exc:
+            raise FleetError(exc.message, fix="pass names like www.example.com or *.example.com") from None
+        if name not in seen:
+            seen.append(name)
+    return tuple(seen)
+
+
+def build_csr(key_pem: bytes, domains: tuple[str, ...]) -> bytes:
+    key = _load_key(key_pem)
+    sans = x509.SubjectAlternativeName([x509.DNSName(d) for d in domains])
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
+    ).add_extension(sans, critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def read_csr(csr_pem: bytes) -> CsrInfo:
+    """Parse a CSR from the store; refuse a bad signature or one without SANs."""
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem)
+    except ValueError as exc:
+        raise FleetError(f"the stored CSR is not a PEM PKCS #10 request: {exc}",
+                         fix="enroll the name again on its server") from None
+    if not csr.is_signature_valid:
+        raise FleetError("the stored CSR's signature does not verify",
+                         fix="enroll the name again on its server")
+    try:
+        ext = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        raise FleetError("the stored CSR has no subjectAltName",
+                         fix="enroll the name again on its server") from None
+    domains = tuple(ext.value.get_values_for_type(x509.DNSName))
+    return CsrInfo(domains, pin_of_public_key(csr.public_key()))  # type: ignore[arg-type]

@@ -1,0 +1,66 @@
+"""Checks on a certificate the CA returned for a stored CSR (pure).
+
+The central host never holds a private key, so it checks what it can before
+publishing: the leaf's SubjectPublicKeyInfo is the CSR's (compared by RFC 7469
+pin, which covers the RSA modulus and the EC point alike), the leaf names every
+domain of the CSR, the first chain certificate issued the leaf, and the leaf is
+inside its validity window.  Servers verify again against their own key and
+trust anchors before installing (:mod:`certbot_safedeploy.verify.lineage`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cryptography import x509
+
+from ..errors import FleetError
+from ..verify.chain import not_after, not_before, signed_by
+from ..verify.names import covers, san_names
+from ..verify.pem import PemFormatError, expect_certificates
+from ..verify.pins import pin_of_certificate
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedCertificate:
+    cert_pem: str
+    chain_pem: str
+    serial: str  # lower-case hex, as in `openssl x509 -serial` but lower
+    not_before: int
+    not_after: int
+    pin: str
+
+
+def serial_hex(cert: x509.Certificate) -> str:
+    return format(cert.serial_number, "x")
+
+
+def check_issued(cert_pem: bytes, chain_pem: bytes, csr_pin: str, domains: tuple[str, ...],
+                 now: float) -> IssuedCertificate:
+    """Return the parsed certificate, or raise FleetError naming the failed check."""
+    try:
+        expect_certificates(cert_pem, exactly=1)
+        expect_certificates(chain_pem, at_least=1)
+    except PemFormatError as exc:
+        raise FleetError(f"certbot's output is not a certificate and chain: {exc}",
+                         fix="look at certbot's log; nothing was published") from None
+    leaf = x509.load_pem_x509_certificate(cert_pem)
+    chain = x509.load_pem_x509_certificates(chain_pem)
+    pin = pin_of_certificate(leaf)
+    if pin != csr_pin:
+        raise FleetError(f"the certificate's key ({pin}) is not the CSR's key ({csr_pin})",
+                         fix="nothing was published; the CA or certbot returned a foreign certificate")
+    sans = san_names(leaf)
+    missing = [d for d in domains if not any(covers(s, d) for s in sans)]
+    if missing:
+        raise FleetError(f"the certificate does not cover {', '.join(missing)}",
+                         fix="nothing was published; check the CSR's names")
+    if not signed_by(leaf, chain[0]):
+        raise FleetError("the first chain certificate did not issue the leaf",
+                         fix="nothing was published; check the CA's chain")
+    start, end = not_before(leaf).timestamp(), not_after(leaf).timestamp()
+    if not start - 300 <= now < end:
+        raise FleetError("the certificate is not valid now (clock skew?)",
+                         fix="check this host's clock; nothing was published")
+    return IssuedCertificate(cert_pem.decode("ascii"), chain_pem.decode("ascii"), serial_hex(leaf),
+                             int(start), int(end), pin)

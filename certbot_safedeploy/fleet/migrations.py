@@ -1,0 +1,91 @@
+"""Versioned schema migrations for the fleet store.
+
+Each step is a function that takes a connection inside a transaction and moves
+the schema from version ``n - 1`` to ``n``; its DDL is written out here, not
+derived from :mod:`.schema`, so that old steps never change when the current
+shape does.  Both SQLite and PostgreSQL run DDL inside transactions, so a step
+that fails leaves the previous version intact.  On PostgreSQL an advisory lock
+serialises two hosts migrating at once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+from ..errors import FleetError
+
+_V1 = (
+    "CREATE TABLE safedeploy_schema (version INTEGER NOT NULL)",
+    """CREATE TABLE certificates (
+        name VARCHAR(128) PRIMARY KEY,
+        domains TEXT NOT NULL,
+        key_type VARCHAR(16) NOT NULL,
+        server VARCHAR(128) NOT NULL,
+        csr_pem TEXT NOT NULL,
+        csr_pin VARCHAR(64) NOT NULL,
+        enrolled_at BIGINT NOT NULL,
+        cert_pem TEXT, chain_pem TEXT, serial VARCHAR(64), cert_pin VARCHAR(64),
+        not_before BIGINT, not_after BIGINT, issued_at BIGINT,
+        generation INTEGER NOT NULL DEFAULT 0,
+        prev_cert_pem TEXT, prev_chain_pem TEXT, prev_serial VARCHAR(64), prev_not_after BIGINT,
+        last_attempt_at BIGINT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT,
+        last_error TEXT)""",
+    """CREATE TABLE server_reports (
+        name VARCHAR(128) NOT NULL REFERENCES certificates(name) ON DELETE CASCADE,
+        server VARCHAR(128) NOT NULL,
+        last_pull_at BIGINT, reported_at BIGINT, outcome VARCHAR(32),
+        installed_serial VARCHAR(64), served_serial VARCHAR(64), detail TEXT,
+        PRIMARY KEY (name, server))""",
+    "INSERT INTO safedeploy_schema (version) VALUES (0)",
+)
+
+_V2 = (
+    "ALTER TABLE certificates ADD COLUMN force_renewal BOOLEAN NOT NULL DEFAULT FALSE",
+    """CREATE TABLE attempts (
+        id {serial} PRIMARY KEY,
+        name VARCHAR(128) NOT NULL,
+        at BIGINT NOT NULL,
+        ok BOOLEAN NOT NULL,
+        detail TEXT)""",
+    "CREATE INDEX attempts_at ON attempts (at)",
+)
+
+
+def _run(statements: tuple[str, ...]) -> Callable[[sa.Connection], None]:
+    def step(conn: sa.Connection) -> None:
+        serial = "SERIAL" if conn.dialect.name == "postgresql" else "INTEGER"
+        for statement in statements:
+            conn.execute(sa.text(statement.replace("{serial}", serial)))
+    return step
+
+
+STEPS: tuple[Callable[[sa.Connection], None], ...] = (_run(_V1), _run(_V2))
+LATEST = len(STEPS)
+
+
+def current_version(conn: sa.Connection) -> int:
+    """The schema version of the store; 0 for an empty database."""
+    if not sa.inspect(conn).has_table("safedeploy_schema"):
+        return 0
+    version = conn.execute(sa.text("SELECT version FROM safedeploy_schema")).scalar_one()
+    return int(version)
+
+
+def upgrade(engine: sa.Engine, target: int = LATEST) -> tuple[int, int]:
+    """Apply every missing step up to ``target``; return (from, to)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7469)"))
+        start = current_version(conn)
+        if start > LATEST:
+            raise FleetError(f"the store has schema version {start}, newer than this "
+                             f"certbot-safedeploy knows ({LATEST})",
+                             fix="upgrade certbot-safedeploy on this host")
+        for version in range(start + 1, target + 1):
+            STEPS[version - 1](conn)
+            conn.execute(sa.text("UPDATE safedeploy_schema SET version = :v"), {"v": version})
+    return start, max(start, target)

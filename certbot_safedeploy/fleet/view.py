@@ -1,0 +1,117 @@
+"""``fleet status``: judge and render the store's rows (pure: rows in, text out).
+
+A (name, server) pair is a problem when the server does not serve (or, with
+no probe, has not installed) the published serial, when it has not pulled for
+``stale_after`` hours, when the name's renewals are failing, or when the
+certificate expires within a week.  The first is what fleet mode exists to
+catch: a server still on the old serial after a new one was published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any, Mapping, Sequence
+
+EXPIRY_WARNING = 7 * 86400
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusEntry:
+    name: str
+    server: str | None
+    serial: str | None
+    not_after: int | None
+    issued_at: int | None
+    installed_serial: str | None
+    served_serial: str | None
+    last_pull_at: int | None
+    outcome: str | None
+    failures: int
+    last_error: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["problems"] = list(self.problems)
+        data["state"] = "ok" if self.ok else "stale" if any(
+            p.startswith("STALE") for p in self.problems) else "problem"
+        return data
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{int(seconds)}s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)}m"
+    if seconds < 172800:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def judge(row: Mapping[str, Any], now: float, stale_after_hours: float) -> StatusEntry:
+    problems: list[str] = []
+    serial, server = row["serial"], row["server"]
+    failures = int(row["consecutive_failures"] or 0)
+    if failures:
+        problems.append(f"RENEWAL FAILING x{failures}: {(row['last_error'] or '')[:120]}")
+    if serial is None:
+        problems.append("awaiting issuance")
+    elif row["cert_pin"] != row["csr_pin"]:
+        problems.append("rekey pending: the published certificate is for the old key")
+    if server is None:
+        problems.append("no server has pulled this name")
+    else:
+        last = row["last_pull_at"]
+        if last is None:
+            problems.append("STALE: never pulled")
+        elif now - last > stale_after_hours * 3600:
+            problems.append(f"STALE: last pull {_age(now - last)} ago")
+        serves = row["served_serial"] or row["installed_serial"]
+        if serial is not None and last is not None and serves != serial:
+            what = f"serves {serves}" if serves else "serves nothing we know of"
+            problems.append(f"STALE: {what}, published {serial}"
+                            + (f" ({row['outcome']})" if row["outcome"] not in (None, "deployed") else ""))
+    if row["not_after"] is not None and row["not_after"] - now < EXPIRY_WARNING:
+        left = row["not_after"] - now
+        problems.append("EXPIRED" if left <= 0 else f"expires in {_age(left)}")
+    return StatusEntry(row["name"], server, serial, row["not_after"], row["issued_at"],
+                       row["installed_serial"], row["served_serial"], row["last_pull_at"],
+                       row["outcome"], failures, row["last_error"], tuple(problems))
+
+
+def _short(serial: str | None) -> str:
+    if not serial:
+        return "-"
+    return serial if len(serial) <= 14 else serial[:12] + ".."
+
+
+def _date(epoch: int | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def render_table(entries: Sequence[StatusEntry], now: float, *, color: bool = False) -> str:
+    header = ("NAME", "SERVER", "PUBLISHED", "EXPIRES", "SERVES", "LAST PULL", "STATE")
+    rows = [header]
+    for e in entries:
+        serves = e.served_serial or (f"{_short(e.installed_serial)}(inst)" if e.installed_serial else None)
+        rows.append((e.name, e.server or "-", _short(e.serial), _date(e.not_after),
+                     _short(serves) if e.served_serial else (serves or "-"),
+                     _age(now - e.last_pull_at) + " ago" if e.last_pull_at else "never",
+                     "ok" if e.ok else "!! " + "; ".join(e.problems)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    lines = []
+    for i, r in enumerate(rows):
+        line = "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1]
+        if color and i and not entries[i - 1].ok:
+            line = f"\033[1;31m{line}\033[0m"
+        lines.append(line)
+    bad = sum(1 for e in entries if not e.ok)
+    lines.append(f"{len(entries)} name/server pair(s), {bad} with problems")
+    return "\n".join(lines)
