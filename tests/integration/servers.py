@@ -50,12 +50,12 @@ class Process:
     """A server started with setsid; stop() signals only its own process group."""
 
     def __init__(self, argv: Sequence[str], log: Path, env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, user: str | None = None) -> None:
         self.log = log
         self.handle = open(log, "ab")
         self.proc = subprocess.Popen(list(argv), stdout=self.handle, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True,
-                                     env=env, cwd=cwd)
+                                     env=env, cwd=cwd, user=user, group=user, extra_groups=[] if user else None)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -76,7 +76,7 @@ class Nginx:
 
     def __init__(self, base: Path, *, http_port: int | None = None, webroot: Path | None = None,
                  tls_port: int | None = None, cert: Path | None = None, key: Path | None = None,
-                 extra_http: str = "") -> None:
+                 extra_http: str = "", extra_tls: str = "") -> None:
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
         self.conf = base / "nginx.conf"
@@ -100,6 +100,7 @@ class Nginx:
         server_name _;
         ssl_certificate {cert};
         ssl_certificate_key {key};
+        {extra_tls}
         location / {{ return 200 "ok\\n"; }}
     }}"""
         temp = base / "temp"
