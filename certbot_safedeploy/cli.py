@@ -33,7 +33,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .lineage import read_lineage
     from .trust import load_trust_store
     from .verify.lineage import verify_lineage
-    from .verify.pins import PinFormatError, normalize_pin
+    from .verify.pinformat import PinFormatError, normalize_pin
 
     try:
         pin_set = [normalize_pin(p) for p in args.pin]

@@ -144,7 +144,7 @@ class _Parser:
             if not _NAME.match(val):
                 raise self.fail([*path, key], f"{val!r} has characters outside [A-Za-z0-9_.@-]")
         pins = self.strings(t.get("pins", []), [*path, "pins"])
-        from .verify.pins import PinFormatError, normalize_pin
+        from .verify.pinformat import PinFormatError, normalize_pin
 
         try:
             pins = tuple(normalize_pin(p) for p in pins)

@@ -140,6 +140,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK if all(e.ok for e in entries) else EXIT_FAILED
 
 
+def cmd_units(args: argparse.Namespace) -> int:
+    import os
+
+    from ..cli import _config_path
+    from .units import write_units
+
+    roles = ("pull", "renew") if args.role == "both" else (args.role,)
+    config = os.path.abspath(_config_path(args.config))
+    for path in write_units(args.dest, roles, config):
+        print(f"wrote {path}")
+    timers = " ".join(f"certbot-safedeploy-fleet-{r}.timer" for r in roles)
+    print(f"next: systemctl daemon-reload && systemctl enable --now {timers}")
+    return EXIT_OK
+
+
 def add_parser(sub: Any) -> None:
     fleet = sub.add_parser("fleet", help="central issuance, per-server pull (keys stay on their servers)")
     fsub = fleet.add_subparsers(dest="fleet_command", required=True)
@@ -170,3 +185,7 @@ def add_parser(sub: Any) -> None:
     p = cmd("status", cmd_status, "per name and server: published, served, last pull, failures")
     p.add_argument("--json", action="store_true")
     p.add_argument("--stale-after-hours", type=float, help="default: [fleet] stale_after_hours (26)")
+    p = cmd("units", cmd_units, "write the systemd service and timer units for this installation")
+    p.add_argument("--role", choices=("pull", "renew", "both"), default="pull",
+                   help="pull on servers, renew on the central host")
+    p.add_argument("--dest", default="/etc/systemd/system")

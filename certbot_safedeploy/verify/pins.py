@@ -10,7 +10,6 @@ clients out.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from typing import Iterable, Sequence
 
@@ -20,11 +19,10 @@ from . import report
 from .keys import PublicKey, spki_der
 from .report import Finding
 
-PREFIX = "sha256/"
+from .pinformat import PREFIX, PinFormatError, normalize_pin
 
-
-class PinFormatError(ValueError):
-    """A pin string is not ``sha256/`` + base64 of 32 bytes."""
+__all__ = ["PREFIX", "PinFormatError", "normalize_pin", "pin_of_spki", "pin_of_public_key",
+           "pin_of_certificate", "check_pins"]
 
 
 def pin_of_spki(spki: bytes) -> str:
@@ -37,22 +35,6 @@ def pin_of_public_key(public_key: PublicKey) -> str:
 
 def pin_of_certificate(certificate: x509.Certificate) -> str:
     return pin_of_public_key(certificate.public_key())  # type: ignore[arg-type]
-
-
-def normalize_pin(pin: str) -> str:
-    """Validate a pin, accepting RFC 7469's ``pin-sha256="..."`` form too."""
-    text = pin.strip()
-    if text.startswith("pin-sha256="):
-        text = PREFIX + text[len("pin-sha256=") :].strip('"')
-    if not text.startswith(PREFIX):
-        raise PinFormatError(f"pin {pin!r} does not start with {PREFIX!r}")
-    try:
-        digest = base64.b64decode(text[len(PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise PinFormatError(f"pin {pin!r} is not valid base64") from None
-    if len(digest) != 32:
-        raise PinFormatError(f"pin {pin!r} is {len(digest)} bytes, a SHA-256 is 32")
-    return text
 
 
 def check_pins(

@@ -124,3 +124,16 @@ def test_a_name_without_a_target_is_refused(fleet):
     fleet.cli(cfg, "renew")
     r = fleet.cli(cfg, "pull")
     assert r.returncode == 1 and "no [[target]]" in r.stderr
+
+
+def test_a_pull_with_nothing_new_loads_neither_cryptography_nor_the_pipeline(fleet):
+    cfg = setup_issued(fleet)
+    assert fleet.cli(cfg, "pull").returncode == 0
+    probe = ("import sys; from certbot_safedeploy.cli import main; rc = main(['fleet', 'pull', '--config', sys.argv[1]]);"
+             "heavy = sorted(m for m in sys.modules if m.startswith(('cryptography', 'certbot_safedeploy.deploy',"
+             " 'certbot_safedeploy.verify.lineage', 'certbot', 'requests', 'dns.')) and m != 'certbot_safedeploy'"
+             " and not m.startswith('certbot_safedeploy.') or m.startswith(('certbot_safedeploy.deploy',"
+             " 'certbot_safedeploy.verify.lineage')));"
+             "print(rc, heavy)")
+    r = subprocess.run([sys.executable, "-c", probe, str(cfg)], capture_output=True, text=True)
+    assert r.stdout.strip().splitlines()[-1] == "0 []", r.stdout + r.stderr
