@@ -140,12 +140,12 @@ def run(pg: Postgres, args: argparse.Namespace) -> None:
             key = serialization.load_pem_private_key(
                 (base / server / "fleet" / n / "privkey.pem").read_bytes(), None)
             leaf = pki.leaf(f"{n}.example.net", key=key)
-            from certbot_safedeploy.fleet.issued import serial_hex
+            from certbot_safedeploy.fleet.issued import IssuedCertificate, serial_hex
             from certbot_safedeploy.verify.pins import pin_of_certificate
 
             pin = pin_of_certificate(leaf.cert)
-            store.publish(n, pin, leaf.pem.decode(), pki.intermediate.pem.decode(), serial_hex(leaf.cert),
-                          0, 2**40, pin, int(time.time()))
+            store.publish(n, pin, IssuedCertificate(leaf.pem.decode(), pki.intermediate.pem.decode(),
+                                                    serial_hex(leaf.cert), 0, 2**40, pin), int(time.time()))
         first = subprocess.run([*cli, "pull", "--config", str(cfg)], capture_output=True, text=True)
         assert first.returncode == 0 and first.stdout.count("deployed") == n_names, first.stdout + first.stderr
         log_before = pg.statement_log.read_text().count("certbot-safedeploy|LOG:")

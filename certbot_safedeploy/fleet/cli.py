@@ -102,9 +102,9 @@ def _record(config: Any, out: Any) -> None:
 
 
 def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) -> None:
-    from ..notify import make_report, send
+    from ..notify import notify_failure
 
-    send(make_report(step, subject, message, **extra), config.raw_sections.get("notify"))
+    notify_failure(step, subject, message, config.source, table=config.raw_sections.get("notify", {}), **extra)
 
 
 def cmd_renew(args: argparse.Namespace) -> int:

@@ -64,9 +64,8 @@ def _choose_key(local: LocalFleet, name: str, cert_pem: bytes) -> tuple[bytes | 
     return (pending, NEXT_KEY) if key_pin(pending) == cert_pin else (current, KEY)
 
 
-def _deploy(config: Config, local: LocalFleet, label: str, e: Enrollment, p: Published,
-            before: Installed | None) -> NameOutcome:
-    from ..deploy.pipeline import DEPLOYED, REFUSED, deploy_data
+def _deploy(config: Config, local: LocalFleet, label: str, e: Enrollment, p: Published) -> NameOutcome:
+    from ..deploy.pipeline import DEPLOYED, deploy_data
     from ..verify.lineage import CERT, CHAIN, FULLCHAIN, PRIVKEY, LineageData
 
     assert p.serial is not None and p.cert_pem is not None and p.chain_pem is not None
@@ -91,9 +90,6 @@ def _deploy(config: Config, local: LocalFleet, label: str, e: Enrollment, p: Pub
         if key_file == NEXT_KEY:
             local.promote_next_key(e.name)
             out.lines.append(f"{e.name}: the rekeyed certificate is live; the new key replaced the old one")
-        return out
-    if result.exit_code == REFUSED:
-        out.exit_code = FAILED
     return out
 
 
@@ -149,6 +145,6 @@ def _pull_one(config: Config, local: LocalFleet, label: str, e: Enrollment,
         if p.reported_installed != installed.serial:  # an earlier report was lost
             out.report = _report_for(dataclasses.replace(out, outcome="deployed"), config, installed)
         return out
-    out = _deploy(config, local, label, e, p, installed)
+    out = _deploy(config, local, label, e, p)
     out.report = _report_for(out, config, local.installed(e.name))
     return out

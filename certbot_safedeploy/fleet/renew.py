@@ -20,7 +20,7 @@ from typing import Sequence
 from ..config import Config
 from ..errors import FleetError
 from . import policy
-from .issued import check_issued
+from .issued import IssuedCertificate, check_issued
 from .settings import FleetSettings
 from .store import Candidate, Store
 
@@ -47,7 +47,7 @@ def _tail(text: str, lines: int = 6) -> str:
     return " | ".join(kept[-lines:])[:1500]
 
 
-def obtain(settings: FleetSettings, candidate: Candidate, now: float) -> tuple[str, str, str, int, int, str]:
+def obtain(settings: FleetSettings, candidate: Candidate, now: float) -> IssuedCertificate:
     """Run certbot for one CSR; return the checked certificate or raise FleetError."""
     workdir = tempfile.mkdtemp(prefix="safedeploy-fleet-")
     try:
@@ -73,9 +73,7 @@ def obtain(settings: FleetSettings, candidate: Candidate, now: float) -> tuple[s
         except OSError as exc:
             raise FleetError(f"certbot succeeded but wrote no certificate: {exc.strerror}",
                              fix="check the [fleet] certbot argv") from None
-        issued = check_issued(cert, chain, candidate.state.csr_pin, candidate.domains, now)
-        return (issued.cert_pem, issued.chain_pem, issued.serial, issued.not_before, issued.not_after,
-                issued.pin)
+        return check_issued(cert, chain, candidate.state.csr_pin, candidate.domains, now)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -109,12 +107,12 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
             continue
         budget -= 1
         try:
-            cert, chain, serial, nb, na, pin = obtain(settings, cand, now)
-            if store.publish(name, cand.state.csr_pin, cert, chain, serial, nb, na, pin, now):
+            issued = obtain(settings, cand, now)
+            if store.publish(name, cand.state.csr_pin, issued, now):
                 run.issued.append(name)
-                run.lines.append(f"{name}: issued and published serial {serial} ({reason})")
+                run.lines.append(f"{name}: issued and published serial {issued.serial} ({reason})")
             else:
-                run.lines.append(f"{name}: the CSR changed while certbot ran; discarded serial {serial}, "
+                run.lines.append(f"{name}: the CSR changed while certbot ran; discarded serial {issued.serial}, "
                                  "the next run issues for the new CSR")
         except FleetError as exc:
             failures_now = cand.state.consecutive_failures + 1

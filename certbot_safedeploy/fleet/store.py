@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import sqlalchemy as sa
 
@@ -28,6 +28,9 @@ from . import migrations
 from .policy import RenewalState
 from .schema import attempts, certificates, server_reports
 from .settings import FleetSettings, redact
+
+if TYPE_CHECKING:  # issued.py imports cryptography, which a no-change pull never needs
+    from .issued import IssuedCertificate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,15 +217,15 @@ class Store:
                 a.c.at >= since_failures, a.c.ok == sa.false()).group_by(a.c.name)).all()
         return int(orders), {row[0]: int(row[1]) for row in failed}
 
-    def publish(self, name: str, csr_pin: str, cert_pem: str, chain_pem: str, serial: str,
-                not_before: int, not_after: int, pin: str, now: int) -> bool:
+    def publish(self, name: str, csr_pin: str, issued: IssuedCertificate, now: int) -> bool:
         """Make a new certificate current; False if the CSR changed meanwhile."""
         c = certificates
+        serial = issued.serial
         with self._begin() as conn:
             result = conn.execute(sa.update(c).where(c.c.name == name, c.c.csr_pin == csr_pin).values(
                 prev_cert_pem=c.c.cert_pem, prev_chain_pem=c.c.chain_pem, prev_serial=c.c.serial,
-                prev_not_after=c.c.not_after, cert_pem=cert_pem, chain_pem=chain_pem, serial=serial,
-                cert_pin=pin, not_before=not_before, not_after=not_after, issued_at=now,
+                prev_not_after=c.c.not_after, cert_pem=issued.cert_pem, chain_pem=issued.chain_pem, serial=serial,
+                cert_pin=issued.pin, not_before=issued.not_before, not_after=issued.not_after, issued_at=now,
                 generation=c.c.generation + 1, last_attempt_at=now, consecutive_failures=0,
                 next_attempt_at=None, last_error=None, force_renewal=False))
             conn.execute(sa.insert(attempts).values(name=name, at=now, ok=True, detail=f"serial {serial}"))

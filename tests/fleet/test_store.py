@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet import migrations
+from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import ServerReport, Store
 
@@ -25,7 +26,8 @@ def enroll(store, name="site", server="web1", pin="PIN1", **kw):
 
 
 def publish(store, name="site", serial="01", pin="PIN1", now=200):
-    return store.publish(name, pin, f"CERT-{serial}", f"CHAIN-{serial}", serial, now - 10, now + 9000, pin, now)
+    issued = IssuedCertificate(f"CERT-{serial}", f"CHAIN-{serial}", serial, now - 10, now + 9000, pin)
+    return store.publish(name, pin, issued, now)
 
 
 def test_a_new_store_file_is_private_and_migrated(tmp_path, store):

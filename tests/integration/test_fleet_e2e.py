@@ -26,6 +26,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
 from tests.pki import make_cert
@@ -301,7 +302,7 @@ def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None
         t.start()
     pin = fleet.pg.psql("SELECT csr_pin FROM certificates WHERE name = 'srv1'", db="fleet").strip()
     for i in range(100):
-        store.publish("srv1", pin, f"CERT s{i}", "CHAIN", f"s{i}", 0, 2, pin, 1)
+        store.publish("srv1", pin, IssuedCertificate(f"CERT s{i}", "CHAIN", f"s{i}", 0, 2, pin), 1)
     stop.set()
     for t in threads:
         t.join()
