@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -23,7 +21,7 @@ import time
 from typing import Any, Iterator
 
 from ..errors import FleetError
-from ..fsutil import FileSpec, make_private_dir, write_file_atomic
+from ..fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 KEY, NEXT_KEY = "privkey.pem", "privkey.next.pem"
@@ -178,18 +176,9 @@ class LocalFleet:
         path = os.path.join(self.directory, ".pull.lock")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise FleetError(f"another pull has held the lock for {timeout:.0f} s", path=path,
-                                         fix="look for a hung `certbot-safedeploy fleet pull`") from None
-                    time.sleep(0.05)
+            if not flock_within(fd, timeout):
+                raise FleetError(f"another pull has held the lock for {timeout:.0f} s", path=path,
+                                 fix="look for a hung `certbot-safedeploy fleet pull`")
             yield
         finally:
             os.close(fd)
