@@ -24,7 +24,7 @@ from ..errors import SafeDeployError
 from ..lineage import read_lineage
 from ..trust import load_trust_store
 from ..verify.lineage import LineageData, VerifiedLineage, verify_lineage
-from .install import Installed, Installer
+from .install import Installed, Installer, journals
 from .lock import LockError, deploy_lock
 from .plan import build_plan
 from .service import fetch_served_leaf, probe_until, run_command
@@ -96,6 +96,31 @@ def deploy_data(config: Config, name: str, read: Callable[[], LineageData], doma
         result.exit_code = REFUSED
         result.lines.append(f"refused: {exc}")
         return result
+
+
+def recover_all(config: Config, lock_timeout: float | None = None) -> tuple[list[str], bool]:
+    """The boot step: complete or undo every interrupted install in the state directory.
+
+    Returns (lines, ok); runs under the deploy lock like any deploy.
+    """
+    lines: list[str] = []
+    ok = True
+    try:
+        with deploy_lock(config.state_dir, "recover", lock_timeout):
+            for name in journals(config.state_dir):
+                try:
+                    done = Installer(config.state_dir, name, config.backups).recover()
+                except (SafeDeployError, OSError) as exc:
+                    ok = False
+                    lines.append(f"error: {name}: {exc}")
+                    continue
+                if done:
+                    lines.append(f"{name}: {done}")
+    except LockError as exc:
+        return [f"error: {exc}"], False
+    if ok and not lines:
+        lines.append(f"no interrupted install in {config.state_dir}: nothing to do")
+    return lines, ok
 
 
 def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData], domains: Sequence[str],
