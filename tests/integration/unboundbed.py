@@ -2,7 +2,8 @@
 
 One ``stub-zone`` per test zone points at the authoritative server that holds
 it, so CNAMEs from one server's zone into another's are followed the way a CA's
-resolver follows them.  Caching is capped at 1 s, and the root hints point at a
+resolver follows them.  Caching is off (the plugin asks the same resolver before
+pebble does, and a cached NXDOMAIN would fail the validation), and the root hints point at a
 closed local port: nothing leaves the machine.
 """
 
@@ -54,10 +55,11 @@ class UnboundBed:
     access-control: 127.0.0.0/8 allow
     module-config: "iterator"
     root-hints: "{d}/root.hints"
-    cache-max-ttl: 1
-    cache-max-negative-ttl: 1
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
     infra-host-ttl: 1
     domain-insecure: "test."
+    local-zone: "test." nodefault  # RFC 6761 names: unbound answers them itself by default
 remote-control:
     control-enable: no
 {stubs}""")
