@@ -54,11 +54,27 @@ def test_doctor_never_reads_the_machines_own_service_configs(etc):
     assert not [f for f in etc.findings() if f[1] == "live-trap"]  # system root is the test's temp dir
 
 
-def test_unreadable_service_config_is_a_warning_naming_the_option(etc):
+def test_unreadable_service_config_is_a_warning_naming_the_option(etc, tmp_path):
     etc.lineage("a.example")
-    conf = _nginx(etc, "/nonexistent/cert.pem", "/nonexistent/key.pem")
+    empty = tmp_path / "not-postfix"
+    empty.mkdir()
+    traps = [f for f in etc.findings("--service-config", f"postfix={empty}") if f[1] == "live-trap"]
+    assert traps[0][0] == "warning" and "cannot read postfix's configuration" in traps[0][2]
+
+
+def test_trap_is_found_even_after_live_broke(etc):
+    """A 0-byte certificate in live/ fails nginx -T too; doctor then reads the files nginx would."""
+    live = etc.lineage("a.example")
+    conf = _nginx(etc, f"{live}/fullchain.pem", f"{live}/privkey.pem")
+    (conf.parent / "sites").mkdir()
+    conf.write_text(conf.read_text().replace(" server {", " include sites/*.conf;\n server {"))
+    (conf.parent / "sites" / "b.conf").write_text(f"server {{ ssl_certificate {live}/cert.pem; }}\n")
+    (etc.le / "archive" / "a.example" / "fullchain1.pem").write_bytes(b"")
+    proc = subprocess.run(["nginx", "-t", "-c", str(conf)], capture_output=True)
+    assert proc.returncode != 0
     traps = [f for f in etc.findings("--service-config", f"nginx={conf}") if f[1] == "live-trap"]
-    assert traps[0][0] == "warning" and "cannot read nginx's configuration" in traps[0][2]
+    assert [f[0] for f in traps] == ["error"]
+    assert f"{live}/fullchain.pem ({conf}:8)" in traps[0][2] and f"{live}/cert.pem ({conf.parent}/sites/b.conf:1)" in traps[0][2]
 
 
 def test_adopt_prints_by_default_and_never_edits_the_service_config(etc):
