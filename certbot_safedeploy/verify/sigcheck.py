@@ -36,6 +36,7 @@ GOOD_SIGNATURES = {
     "1.3.101.112": "Ed25519",
     "1.3.101.113": "Ed448",
 }
+WEBPKI_SIGNATURES = frozenset(GOOD_SIGNATURES) - {"1.3.101.112", "1.3.101.113"}  # CA/B BR §7.1.3.2
 STRONG_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 
 
@@ -64,6 +65,15 @@ def key_weakness(cert: x509.Certificate) -> str | None:
     if isinstance(key, dsa.DSAPublicKey):
         return f"DSA key of {key.key_size} bits (clients no longer accept DSA)"
     return None
+
+
+def ca_key_permitted(cert: x509.Certificate) -> bool:
+    """CA/B BR §7.1.3.1: a CA key is RSA or EC on a named NIST curve."""
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey))
 
 
 def _hash(cert: x509.Certificate) -> hashes.HashAlgorithm | None:

@@ -34,6 +34,7 @@ cert = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(inter.su
         .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value, critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(inter.public_key()), critical=False)
         .sign(inter_key, hashes.SHA256()))
 pem = cert.public_bytes(serialization.Encoding.PEM)
 chain = inter.public_bytes(serialization.Encoding.PEM)
