@@ -39,9 +39,7 @@ def _san(cert: x509.Certificate) -> tuple[list[str], list[constraints.IPName]] |
 def leaf_findings(leaf: x509.Certificate, dns_name: str | None, now: datetime.datetime,
                   file: str) -> list[Finding]:
     """Everything about the leaf that does not depend on the path."""
-    findings = policy.check_extensions(leaf, LEAF, file)
-    findings += profile.check_basic(leaf, LEAF, file) + profile.check_profile(leaf, LEAF, file)
-    findings += policy.check_strength(leaf, LEAF, file)
+    findings = profile.certificate_checks(leaf, LEAF, file)
     findings += policy.check_validity(leaf, LEAF, now, file)
     findings += policy.check_leaf(leaf, file)
     try:
@@ -89,11 +87,10 @@ class _Search:
     def issuer_problems(self, cand: x509.Certificate, role: str,
                         path: list[x509.Certificate]) -> list[Finding]:
         f = self.file
-        problems = policy.check_extensions(cand, role, f)
-        if problems:
+        problems = profile.certificate_checks(cand, role, f)
+        if any(p.check == "malformed" for p in problems):
             return problems
-        problems = profile.check_basic(cand, role, f) + profile.check_profile(cand, role, f)
-        problems += policy.check_strength(cand, role, f) + policy.check_validity(cand, role, self.now, f)
+        problems += policy.check_validity(cand, role, self.now, f)
         problems += policy.check_issuer(cand, role, f)
         limit = policy.path_length(cand)
         below = [c for c in path[1:] if not certinfo.self_issued(c)]

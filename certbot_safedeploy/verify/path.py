@@ -60,8 +60,7 @@ def _on_top(path: Sequence[x509.Certificate], file: str) -> list[Finding]:
     roles = [policy.LEAF] + [policy.INTERMEDIATE] * (len(path) - 2) + [policy.ANCHOR]
     found: list[Finding] = []
     for cert, role in zip(path, roles):
-        found += policy.check_extensions(cert, role, file) + policy.check_strength(cert, role, file)
-        found += profile.check_basic(cert, role, file) + profile.check_profile(cert, role, file)
+        found += profile.certificate_checks(cert, role, file)
     return found
 
 

@@ -9,11 +9,14 @@ applies, so that the built-in engine reaches the same verdicts.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 from cryptography import x509
 
 from . import certinfo, der, report
 from .certinfo import Malformed
-from .policy import LEAF, REISSUE, label, malformed
+from .policy import LEAF, REISSUE, check_extensions, check_strength, label, malformed
 from .report import Finding
 
 REQUIRED, OPTIONAL, FORBIDDEN = "required", "optional", "forbidden"
@@ -115,3 +118,20 @@ def _ca_aki_nc(cert: x509.Certificate, role: str, exts: dict[str, x509.Extension
         if not nc.value.permitted_subtrees and not nc.value.excluded_subtrees:
             findings.append(_error(file, cert, role, "has empty nameConstraints"))
     return findings
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate_checks(cert: x509.Certificate, role: str) -> tuple[Finding, ...]:
+    unparsable = check_extensions(cert, role, "")
+    if unparsable:
+        return tuple(unparsable)
+    return tuple(check_basic(cert, role, "") + check_profile(cert, role, "") + check_strength(cert, role, ""))
+
+
+def certificate_checks(cert: x509.Certificate, role: str, file: str) -> list[Finding]:
+    """Everything about ``cert`` in ``role`` that does not depend on time or path.
+
+    Cached per certificate and role: a host's lineages share their intermediate
+    and root, which then are checked once per process, not once per lineage.
+    """
+    return [dataclasses.replace(f, file=file) for f in _certificate_checks(cert, role)]

@@ -10,6 +10,8 @@ checks, never reported as a bad signature.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -105,8 +107,13 @@ def _verify_manually(cert: x509.Certificate, issuer_key: object) -> None:
         raise InvalidSignature("unsupported issuer key type")
 
 
+@functools.lru_cache(maxsize=512)
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``issuer``'s name and key issued ``cert`` (RFC 5280 §6.1.3 (a)(1), (a)(4))."""
+    """True when ``issuer``'s name and key issued ``cert`` (RFC 5280 §6.1.3 (a)(1), (a)(4)).
+
+    Cached: certificates hash and compare by their DER, and the same intermediate
+    and root meet again in every lineage of a host.
+    """
     try:
         if cert.issuer != issuer.subject:
             return False
