@@ -142,7 +142,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor.run import run_doctor
 
-    rep = run_doctor(args.config_dir, _config_path(args.config), system_root=args.system_root, live=args.live)
+    rep = run_doctor(args.config_dir, _config_path(args.config), system_root=args.system_root, live=args.live,
+                     service_configs=dict(args.service_config))
     if args.json:
         print(json.dumps(rep.as_dict(), indent=2))
     else:
@@ -150,6 +151,38 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(finding.line())
         print(f"doctor: {len(rep.errors)} error(s), {len(rep.warnings)} warning(s)")
     return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from .services.adoptcmd import append_targets, proposals_for, render
+
+    lineage = os.path.basename(os.path.normpath(args.lineage))
+    path = _config_path(args.config)
+    proposals = proposals_for(lineage, args.config_dir, path, service=args.service, system_root=args.system_root,
+                              locations=dict(args.service_config), connect=args.connect)
+    if not proposals:
+        print(f"no installed service reads {args.config_dir}/live/{lineage}/ or archive/{lineage}/; "
+              "name one with --service to get its preset's target", file=sys.stderr)
+        return EXIT_FAILED
+    for line in render(proposals, lineage, args.config_dir, path):
+        print(line)
+    if args.write:
+        print(append_targets(path, proposals))
+    return EXIT_OK
+
+
+def _service_config(text: str) -> tuple[str, str]:
+    from .services.presets import PRESETS
+
+    name, sep, path = text.partition("=")
+    if not sep or name not in PRESETS or not os.path.isabs(path):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=/absolute/path, NAME one of {', '.join(PRESETS)}")
+    return name, path
+
+
+def _add_service_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--service-config", action="append", default=[], type=_service_config, metavar="NAME=PATH",
+                   help="read this service's configuration from PATH instead of its Debian location")
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -200,7 +233,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--live", action="store_true", help="also try each webroot and nsupdate server")
     p.add_argument("--json", action="store_true")
     p.add_argument("--system-root", default="/", help=argparse.SUPPRESS)  # tests: where /etc/cron.d etc. live
+    _add_service_options(p)
     p.set_defaults(func=cmd_doctor)
+
+    from .services.presets import PRESETS
+
+    p = sub.add_parser("adopt", help="propose the [[target]] that puts a service reading live/ behind the gate")
+    p.add_argument("lineage", help="certificate name (or its live/NAME directory)")
+    p.add_argument("--service", choices=sorted(PRESETS), help="only this service (default: every one found)")
+    p.add_argument("--config-dir", default="/etc/letsencrypt")
+    p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--connect", metavar="HOST:PORT", help="where the probe connects (default: the preset's port)")
+    p.add_argument("--write", action="store_true", help="append the target(s) to the config")
+    p.add_argument("--system-root", default="/", help=argparse.SUPPRESS)
+    _add_service_options(p)
+    p.set_defaults(func=cmd_adopt)
 
     p = sub.add_parser("install", help="install the deploy and manual hooks; check the config")
     p.add_argument("--config-dir", default="/etc/letsencrypt")

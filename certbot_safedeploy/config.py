@@ -12,11 +12,14 @@ import dataclasses
 import os
 import re
 import sys
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import fsutil
 from .errors import ConfigError
 from .tomlsource import PathPart, locate
+
+if TYPE_CHECKING:
+    from .services.presets import Resolved
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +72,8 @@ class Target:
     check: tuple[str, ...]
     reload: tuple[str, ...]
     probe: Probe | None
+    service: str = ""  # preset name, when the target names one
+    service_config: str = ""  # the service instance's configuration, when not the default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +146,7 @@ class _Parser:
 
     def target(self, value: Any, path: list[PathPart]) -> Target:
         keys = ("name", "lineage", "pins", "owner", "group", "acl_read", "files",
-                "check", "reload", "probe")
+                "check", "reload", "probe", "service")
         t = self.table(value, path, keys)
         for required in ("name", "lineage", "files"):
             if required not in t:
@@ -162,6 +167,23 @@ class _Parser:
         if not isinstance(t["files"], list) or not t["files"]:
             raise self.fail([*path, "files"], "must be a non-empty list of tables")
         files = tuple(self.file(f, [*path, "files", i]) for i, f in enumerate(t["files"]))
+        preset = self.service(t["service"], [*path, "service"]) if "service" in t else None
+        check = self.argv(t["check"], [*path, "check"]) if "check" in t else (preset.check if preset else ())
+        reload: tuple[str, ...] = ()
+        if "reload" in t:
+            reload = self.argv(t["reload"], [*path, "reload"])
+        elif preset and preset.reload is None:
+            raise self.fail([*path, "service"], f"{preset.preset.name} run from its own config has no reload command",
+                            "add reload = [...] (e.g. a restart of that instance)"
+                            + (" or the instance's pidfile" if preset.preset.uses_pidfile else ""))
+        elif preset and preset.reload:
+            reload = preset.reload
+        probe: Probe | None = None
+        if t.get("probe") is not False:
+            if "probe" in t:
+                probe = self.probe(t["probe"], [*path, "probe"])
+            elif preset:
+                probe = self.probe(_supported(preset.preset.probe_table(lineage)), [*path, "service"])
         return Target(
             name=name,
             lineage=lineage,
@@ -171,10 +193,33 @@ class _Parser:
             acl_read=tuple(self.account(u, [*path, "acl_read", i])
                            for i, u in enumerate(self.strings(t.get("acl_read", []), [*path, "acl_read"]))),
             files=files,
-            check=self.argv(t["check"], [*path, "check"]) if "check" in t else (),
-            reload=self.argv(t["reload"], [*path, "reload"]) if "reload" in t else (),
-            probe=self.probe(t["probe"], [*path, "probe"]) if "probe" in t else None,
+            check=check,
+            reload=reload,
+            probe=probe,
+            service=preset.preset.name if preset else "",
+            service_config=(preset.instance.config or "") if preset else "",
         )
+
+    def service(self, value: Any, path: list[PathPart]) -> Resolved:
+        """``service = "nginx"`` or ``service = { name = "nginx", config = "/path", pidfile = "/path" }``."""
+        from .services.presets import Instance, PresetError, resolve
+
+        if isinstance(value, str):
+            name, instance = value, Instance()
+        else:
+            table = self.table(value, path, ("name", "config", "pidfile"))
+            if "name" not in table:
+                raise self.fail(path, "a service table needs 'name'")
+            name = self.string(table["name"], [*path, "name"])
+            instance = Instance(
+                self.abspath(table["config"], [*path, "config"]) if "config" in table else None,
+                self.abspath(table["pidfile"], [*path, "pidfile"]) if "pidfile" in table else None)
+            if instance.pidfile and not instance.config:
+                raise self.fail([*path, "pidfile"], "a pidfile needs the instance's 'config' too")
+        try:
+            return resolve(name, instance)
+        except PresetError as exc:
+            raise self.fail(path, exc.message, exc.fix) from None
 
     def file(self, value: Any, path: list[PathPart]) -> FileTarget:
         f = self.table(value, path, ("path", "content", "mode"))
@@ -218,6 +263,13 @@ class _Parser:
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 300:
             raise self.fail([*path, "timeout"], "must be a number of seconds between 0 and 300")
         return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout), starttls)
+
+
+def _supported(table: dict[str, object]) -> dict[str, object]:
+    """A preset's probe table, less the STARTTLS key until the probe speaks it."""
+    if "starttls" not in Probe.__dataclass_fields__:
+        table.pop("starttls", None)
+    return table
 
 
 FACILITY_NAMES = ("daemon", "user", "auth", *(f"local{i}" for i in range(8)))

@@ -149,7 +149,8 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
         result.lines.append(f"dry run: {lineage_dir} verified; would install:")
         result.lines.extend(f"  [{p.target}] {p.describe()}" for p in plan)
         for t in targets:
-            result.lines.append(f"  [{t.name}] then check {list(t.check) or '-'}, "
+            preset = f"service {t.service} preset: " if t.service else ""
+            result.lines.append(f"  [{t.name}] {preset}then check {list(t.check) or '-'}, "
                                 f"reload {list(t.reload) or '-'}, probe {t.probe or '-'}")
         return result
     served_before = {t.name: _served(t) for t in targets}
