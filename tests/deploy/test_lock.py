@@ -118,3 +118,18 @@ def test_second_deploy_refuses_after_the_lock_timeout(bed, tmp_path):
     assert "nothing was touched (fix: let it finish" in line
     assert first.returncode == 0
     assert bed.snapshot() != before  # the first one installed
+
+
+def test_deploy_data_the_fleet_pull_entry_honours_the_lock(bed):
+    """fleet pull installs through deploy_data: it waits for, then refuses beside, a running deploy."""
+    from certbot_safedeploy.config import load_config
+    from certbot_safedeploy.deploy.pipeline import REFUSED, deploy_data, lazy_lineage
+
+    config = load_config(str(bed.config))
+    before = bed.snapshot()
+    bed.issue()
+    with deploy_lock(config.state_dir, "deploy example.com"):
+        result = deploy_data(config, "example.com", lazy_lineage(str(bed.live)), ["example.com"], lock_timeout=0.2)
+    assert result.exit_code == REFUSED
+    assert result.lines[-1].startswith("refused: ") and "still holds the deploy lock" in result.lines[-1]
+    assert bed.snapshot() == before
