@@ -20,6 +20,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -33,6 +34,7 @@ from cryptography.x509.oid import NameOID
 from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
+from certbot_safedeploy.fleet import wire
 from certbot_safedeploy.fleet.wire import DirectStore
 from certbot_safedeploy.verify.pins import pin_of_public_key
 from tests.pki import make_cert
@@ -426,6 +428,24 @@ def test_a_hand_swapped_certificate_shows_as_drift(fleet: Fleet) -> None:
     assert fleet.pull("srv1").returncode == 0
     assert fleet.status()[0] == 0
     srv1.config.write_text(text)
+
+
+def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
+    """fleet/wire.py's check-in, run as srv1's role, returns the schema's columns and Core's rows."""
+    from tests.fleet.test_wire import core_checkin
+
+    with _as(fleet, "srv1") as a:
+        cur = a.execute(wire.checkin_pg(), {"now": int(time.time()), "server": "srv1", "names": ["srv1", "srv2"]})
+        assert cur.description is not None
+        assert [d.name for d in cur.description] == [c for _, c in wire.CHECKIN_COLUMNS]
+        raw = [tuple(r) for r in cur]
+    store = fleet.store()
+    try:
+        with store.engine.connect() as conn:
+            core = [tuple(r) for r in conn.execute(core_checkin("srv1", ["srv1", "srv2"]))]
+    finally:
+        store.close()
+    assert raw == core and len(raw) == 1  # srv2's row is not srv1's to see
 
 
 def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None:
