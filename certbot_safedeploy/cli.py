@@ -116,6 +116,29 @@ def _notify(step: str, subject: str, message: str, config_path: str, *,
     notify_failure(step, subject, message, config_path, table=table, **extra)
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    """The boot step (systemd/certbot-safedeploy-recover.service)."""
+    if args.print_unit:
+        import shlex
+
+        from .deploy.bootunit import render
+
+        print(render(f"{shlex.quote(sys.executable)} -m certbot_safedeploy", _config_path(args.config)), end="")
+        return EXIT_OK
+    from .config import load_config
+    from .deploy.pipeline import recover_all
+
+    try:
+        config = load_config(_config_path(args.config))
+    except (SafeDeployError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    lines, ok = recover_all(config)
+    for line in lines:
+        print(line, file=sys.stdout if ok else sys.stderr)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor.run import run_doctor
 
@@ -197,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lineage", help="live/<name>/ directory (default: $RENEWED_LINEAGE)")
     p.add_argument("--dry-run", action="store_true", help="verify and print the plan only")
     p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("recover", help="boot step: complete or undo installs a crash interrupted")
+    p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--print-unit", action="store_true",
+                   help="print the systemd unit that runs this step at boot, for this installation")
+    p.set_defaults(func=cmd_recover)
 
     p = sub.add_parser("doctor", help="find renewals that will fail, before they do")
     p.add_argument("--config-dir", default="/etc/letsencrypt")

@@ -30,6 +30,9 @@ DEFAULT_PATH = "/etc/letsencrypt/safedeploy.toml"
 DEFAULT_STATE_DIR = "/var/lib/certbot-safedeploy"
 PARTS = ("cert", "chain", "fullchain", "privkey")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+# STARTTLS protocols the probe speaks (deploy/starttls.py) and their usual ports;
+# kept here so that parsing a config never imports the deploy package
+STARTTLS_PORTS = {"smtp": 25, "imap": 143, "pop3": 110, "ldap": 389, "ftp": 21, "xmpp": 5222, "postgres": 5432}
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?$", re.I)
 
 
@@ -50,6 +53,11 @@ class Probe:
     port: int
     servername: str
     timeout: float
+    starttls: str | None = None  # "smtp", "imap", ... (deploy/starttls.py); None: TLS from the first byte
+
+    def __str__(self) -> str:
+        via = f" via STARTTLS/{self.starttls}" if self.starttls else ""
+        return f"{self.host}:{self.port} (SNI {self.servername}{via})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,16 +246,23 @@ class _Parser:
         return FileTarget(dest, content, mode)
 
     def probe(self, value: Any, path: list[PathPart]) -> Probe:
-        p = self.table(value, path, ("connect", "servername", "timeout"))
+        p = self.table(value, path, ("connect", "servername", "timeout", "starttls"))
         if "connect" not in p or "servername" not in p:
             raise self.fail(path, "probe needs 'connect' (host:port) and 'servername'")
-        host, port = fsutil.split_host_port(self.string(p["connect"], [*path, "connect"]), 443)
+        starttls = None
+        if "starttls" in p:
+            starttls = self.string(p["starttls"], [*path, "starttls"])
+            if starttls not in STARTTLS_PORTS:
+                raise self.fail([*path, "starttls"], f"unknown STARTTLS protocol {starttls!r}",
+                                f"use one of {', '.join(STARTTLS_PORTS)}, or leave it out for TLS from the first byte")
+        default_port = STARTTLS_PORTS[starttls] if starttls else 443
+        host, port = fsutil.split_host_port(self.string(p["connect"], [*path, "connect"]), default_port)
         if port is None:
             raise self.fail([*path, "connect"], f"{p['connect']!r} is not host:port")
         timeout = p.get("timeout", 10)
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 300:
             raise self.fail([*path, "timeout"], "must be a number of seconds between 0 and 300")
-        return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout))
+        return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout), starttls)
 
 
 def _supported(table: dict[str, object]) -> dict[str, object]:

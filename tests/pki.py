@@ -10,7 +10,7 @@ from typing import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
@@ -50,9 +50,17 @@ def _name(cn: str) -> x509.Name:
 
 def make_cert(subject: str, *, issuer: Issued | None = None, ca: bool = False,
               sans: Sequence[str] = (), key=None, start=None, end=None,
-              key_kind: str = "ec", issuer_name: str | None = None) -> Issued:
+              key_kind: str = "ec", issuer_name: str | None = None,
+              extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
+              omit: Sequence[type] = (), hash_alg=None) -> Issued:
+    """A certificate shaped like a public CA's: AKI, SKI, KU for CAs, EKU serverAuth for leaves.
+
+    ``extensions`` adds (value, critical) pairs and replaces the default of the same
+    class; ``omit`` drops default extensions by class; ``hash_alg`` overrides SHA-256.
+    """
     key = key or new_key(key_kind)
     signer_key = issuer.key if issuer else key
+    signer_cert = issuer.cert if issuer else None
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(subject))
@@ -61,12 +69,29 @@ def make_cert(subject: str, *, issuer: Issued | None = None, ca: bool = False,
         .serial_number(x509.random_serial_number())
         .not_valid_before(start or NOW - DAY)
         .not_valid_after(end or NOW + 90 * DAY)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
+    signer_public = signer_cert.public_key() if signer_cert else key.public_key()
+    defaults: list[tuple[x509.ExtensionType, bool]] = [
+        (x509.BasicConstraints(ca=ca, path_length=None), True),
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_public), False),
+    ]
+    if ca:
+        defaults.append((x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                       key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                       encipher_only=False, decipher_only=False), True))
+    else:
+        defaults.append((x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False))
     if sans:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
-    cert = builder.sign(signer_key, _sign_hash(signer_key))  # type: ignore[arg-type]
+        defaults.append((x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), False))
+    chosen = {type(value): (value, critical) for value, critical in defaults if type(value) not in omit}
+    for value, critical in extensions:
+        chosen[type(value)] = (value, critical)
+    for value, critical in chosen.values():
+        builder = builder.add_extension(value, critical=critical)
+    algorithm = hash_alg if hash_alg is not None else _sign_hash(signer_key)
+    cert = builder.sign(signer_key, algorithm)  # type: ignore[arg-type]
     return Issued(cert, key)
 
 

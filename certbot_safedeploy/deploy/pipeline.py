@@ -24,7 +24,8 @@ from ..errors import SafeDeployError
 from ..lineage import read_lineage
 from ..trust import load_trust_store
 from ..verify.lineage import LineageData, VerifiedLineage, verify_lineage
-from .install import Installed, Installer
+from .install import Installed, Installer, journals
+from .lock import LockError, deploy_lock
 from .plan import build_plan
 from .service import fetch_served_leaf, probe_until, run_command
 
@@ -74,14 +75,56 @@ def lazy_lineage(lineage_dir: str) -> Callable[[], LineageData]:
 
 
 def deploy_data(config: Config, name: str, read: Callable[[], LineageData], domains: Sequence[str], *,
-                dry_run: bool = False) -> DeployResult:
+                dry_run: bool = False, lock_timeout: float | None = None) -> DeployResult:
     """Deploy lineage ``name`` from material ``read()`` returns (a certbot lineage
-    directory, or a fleet certificate and a local key held in memory)."""
+    directory, or a fleet certificate and a local key held in memory).
+
+    Everything from journal recovery to the last probe or rollback runs under
+    the state directory's deploy lock (:mod:`.lock`); a dry run takes no lock.
+    """
     targets = config.targets_for(name)
     result = DeployResult(name, DEPLOYED, [t.name for t in targets])
     if not targets:
         result.lines.append(f"lineage {name!r} has no target in {config.source}: nothing to deploy")
         return result
+    if dry_run:
+        return _deploy_unlocked(config, name, read, domains, targets, result, dry_run=True)
+    try:
+        with deploy_lock(config.state_dir, f"deploy {name}", lock_timeout):
+            return _deploy_unlocked(config, name, read, domains, targets, result, dry_run=False)
+    except LockError as exc:
+        result.exit_code = REFUSED
+        result.lines.append(f"refused: {exc}")
+        return result
+
+
+def recover_all(config: Config, lock_timeout: float | None = None) -> tuple[list[str], bool]:
+    """The boot step: complete or undo every interrupted install in the state directory.
+
+    Returns (lines, ok); runs under the deploy lock like any deploy.
+    """
+    lines: list[str] = []
+    ok = True
+    try:
+        with deploy_lock(config.state_dir, "recover", lock_timeout):
+            for name in journals(config.state_dir):
+                try:
+                    done = Installer(config.state_dir, name, config.backups).recover()
+                except (SafeDeployError, OSError) as exc:
+                    ok = False
+                    lines.append(f"error: {name}: {exc}")
+                    continue
+                if done:
+                    lines.append(f"{name}: {done}")
+    except LockError as exc:
+        return [f"error: {exc}"], False
+    if ok and not lines:
+        lines.append(f"no interrupted install in {config.state_dir}: nothing to do")
+    return lines, ok
+
+
+def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData], domains: Sequence[str],
+                     targets: Sequence[Target], result: DeployResult, *, dry_run: bool) -> DeployResult:
     installer = Installer(config.state_dir, name, config.backups)
     try:
         if not dry_run:
@@ -116,6 +159,8 @@ def deploy_data(config: Config, name: str, read: Callable[[], LineageData], doma
         result.exit_code = REFUSED
         result.lines.append(f"refused: install failed before any live file changed: {exc}")
         return result
+    if not any(r.changed for r in records):
+        result.lines.append("every destination already holds this certificate: no file changed")
     new_leaf = material.leaf.public_bytes(Encoding.DER)
     failure, stage = _check_reload_probe(targets, new_leaf, result)
     if failure is None:

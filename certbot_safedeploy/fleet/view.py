@@ -14,6 +14,7 @@ import datetime
 from typing import Any, Mapping, Sequence
 
 EXPIRY_WARNING = 7 * 86400
+_TIMES = ("not_after", "issued_at", "last_pull_at", "reported_at", "next_attempt_at")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,15 +54,35 @@ def _age(seconds: float) -> str:
     return f"{int(seconds // 86400)}d"
 
 
+def _int(value: Any) -> int | None:
+    """A time column; a hostile SQLite row may hold any type."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def judge(row: Mapping[str, Any], now: float, stale_after_hours: float) -> StatusEntry:
     problems: list[str] = []
+    row = {k: (_int(v) if k in _TIMES else v if v is None or isinstance(v, (str, int)) else str(v))
+           for k, v in dict(row).items()}
+    for k in ("serial", "installed_serial", "served_serial"):
+        row[k] = None if row.get(k) is None else str(row[k])
     serial, server = row["serial"], row["server"]
-    failures = int(row["consecutive_failures"] or 0)
+    failures = _int(row["consecutive_failures"]) or 0
+    refusal, owner = row.get("refusal"), row.get("owner")
+    if refusal or (owner is not None and server is not None and owner != server):
+        problems.append(f"REFUSED: {str(refusal)[:200]}" if refusal
+                        else f"held by {owner}: the central host has not accepted this enrollment yet")
+        return StatusEntry(row["name"], server, None, None, None, row["installed_serial"], row["served_serial"],
+                           row["last_pull_at"], row["outcome"], 0, None, tuple(problems))
     if failures:
         problems.append(f"RENEWAL FAILING x{failures}: {(row['last_error'] or '')[:120]}")
     if serial is None:
         problems.append("awaiting issuance")
-    elif row["cert_pin"] != row["csr_pin"]:
+    elif row["cert_pin"] != row["csr_pin"] or row.get("enrolled_pin", row["cert_pin"]) != row["cert_pin"]:
         problems.append("rekey pending: the published certificate is for the old key")
     if server is None:
         problems.append("no server has pulled this name")

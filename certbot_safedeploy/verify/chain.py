@@ -1,55 +1,28 @@
-"""Chain order, signatures, trust anchors and validity windows (RFC 5280 §6).
+"""Trust anchors and the order of a saved chain (RFC 5280 §6, RFC 8446 §4.4.2).
 
-This is deliberately a plain path check over the chain certbot saved, not path
-*building*: each certificate must be issued and signed by the next one, the last
-one by a trust anchor, and every certificate must be inside its validity window.
+:class:`TrustStore` indexes anchors by subject for path building.  A saved
+chain (certbot's chain.pem) is checked the way clients use it: the leaf first,
+each certificate followed by its issuer, until a certificate that a trust anchor
+issued (or that *is* an anchor: same subject and key, e.g. a cross-signed root
+the store trusts directly).  That prefix is the path clients build; what follows
+it is surplus, reported as a warning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
-from . import report
+from . import certinfo, report
+from .certinfo import Malformed, describe, not_after, not_before
 from .report import Finding
+from .sigcheck import signed_by
 
-
-def not_before(cert: x509.Certificate) -> datetime.datetime:
-    value = getattr(cert, "not_valid_before_utc", None)
-    if value is None:  # cryptography < 42
-        return cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
-    return value  # type: ignore[no-any-return]
-
-
-def not_after(cert: x509.Certificate) -> datetime.datetime:
-    value = getattr(cert, "not_valid_after_utc", None)
-    if value is None:  # cryptography < 42
-        return cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
-    return value  # type: ignore[no-any-return]
-
-
-def describe(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string() or f"serial {cert.serial_number:x}"
-
-
-def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``issuer``'s name and key issued ``cert``."""
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound:
-        return False
-    return bool(bc.value.ca)
+__all__ = ["TrustStore", "not_after", "not_before", "describe", "signed_by", "saved_prefix",
+           "SavedPrefix"]
 
 
 class TrustStore:
@@ -57,136 +30,119 @@ class TrustStore:
 
     def __init__(self, anchors: Sequence[x509.Certificate], source: str) -> None:
         self.source = source
+        self.anchors: tuple[x509.Certificate, ...] = ()
         self._by_subject: dict[bytes, list[x509.Certificate]] = {}
         self._der: set[bytes] = set()
-        from cryptography.hazmat.primitives.serialization import Encoding
-
+        self._subject_key: set[tuple[bytes, bytes]] = set()
+        self._library_store: Any = None
+        kept: list[x509.Certificate] = []
         for anchor in anchors:
-            self._by_subject.setdefault(anchor.subject.public_bytes(), []).append(anchor)
-            self._der.add(anchor.public_bytes(Encoding.DER))
+            try:
+                subject, der, key = certinfo.subject_der(anchor), certinfo.der(anchor), certinfo.spki(anchor)
+            except Malformed:
+                continue  # an unparsable anchor can anchor nothing
+            if der in self._der:
+                continue
+            kept.append(anchor)
+            self._by_subject.setdefault(subject, []).append(anchor)
+            self._der.add(der)
+            self._subject_key.add((subject, key))
+        self.anchors = tuple(kept)
 
     def __len__(self) -> int:
         return len(self._der)
 
     def contains(self, cert: x509.Certificate) -> bool:
-        from cryptography.hazmat.primitives.serialization import Encoding
+        """The certificate is an anchor, or carries an anchor's subject and key (a cross-sign)."""
+        try:
+            if certinfo.der(cert) in self._der:
+                return True
+            return (certinfo.subject_der(cert), certinfo.spki(cert)) in self._subject_key
+        except Malformed:
+            return False
 
-        return cert.public_bytes(Encoding.DER) in self._der
+    def by_subject(self, subject: bytes) -> list[x509.Certificate]:
+        return self._by_subject.get(subject, [])
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
-        candidates = self._by_subject.get(cert.issuer.public_bytes(), [])
+        try:
+            candidates = self.by_subject(certinfo.issuer_der(cert))
+        except Malformed:
+            return []
         return [a for a in candidates if signed_by(cert, a)]
 
+    def library_store(self) -> Any:
+        """cryptography's ``x509.verification.Store`` of these anchors, built once."""
+        if self._library_store is None:
+            from cryptography.x509.verification import Store
 
-def check_order_and_signatures(
-    chain: Sequence[x509.Certificate], file: str
-) -> list[Finding]:
-    """chain[i] must be issued and signed by chain[i+1]."""
+            self._library_store = Store(list(self.anchors))
+        return self._library_store
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedPrefix:
+    """How a saved chain (leaf first) reaches the trust anchors."""
+
+    end: int | None  # index of the last certificate clients need; None: no anchor reached
+    findings: list[Finding]
+
+
+def _label(i: int) -> str:
+    return "leaf" if i == 0 else f"chain[{i}]"
+
+
+def saved_prefix(chain: Sequence[x509.Certificate], trust: TrustStore, file: str,
+                 now: datetime.datetime) -> SavedPrefix:
+    """Check order up to the first certificate a trust anchor issued; warn about the rest."""
     findings: list[Finding] = []
-    for i in range(len(chain) - 1):
-        cert, issuer = chain[i], chain[i + 1]
-        label = "leaf" if i == 0 else f"chain[{i}]"
-        if cert.issuer != issuer.subject:
-            elsewhere = [
-                j for j, c in enumerate(chain) if j != i + 1 and c.subject == cert.issuer
-            ]
+    end: int | None = None
+    for i, cert in enumerate(chain):
+        if i > 0 and trust.contains(cert):
+            end = i - 1  # the anchor itself (or its cross-sign) was sent
+            break
+        if trust.issuers_of(cert):
+            end = i
+            break
+        if i + 1 == len(chain):
+            break
+        issuer = chain[i + 1]
+        try:
+            in_order = certinfo.issuer_der(cert) == certinfo.subject_der(issuer)
+            elsewhere = [j for j, c in enumerate(chain)
+                         if j != i + 1 and certinfo.subject_der(c) == certinfo.issuer_der(cert)]
+        except Malformed as exc:
+            findings.append(report.error(file, "malformed", f"{_label(i)} has {exc}",
+                                         "discard this chain and re-issue the certificate"))
+            return SavedPrefix(None, findings)
+        if not in_order:
             if elsewhere:
-                msg = (
-                    f"wrong order: the issuer of {label} ({cert.issuer.rfc4514_string()}) "
-                    f"is at position {elsewhere[0]}, not {i + 1}"
-                )
+                msg = (f"wrong order: the issuer of {_label(i)} ({_issuer_text(cert)}) "
+                       f"is at position {elsewhere[0]}, not {i + 1}")
                 fix = "write the chain leaf first, then each issuer in turn (certbot's own order)"
             else:
-                msg = (
-                    f"{label} was issued by {cert.issuer.rfc4514_string()}, but the next "
-                    f"certificate is {describe(issuer)}: a foreign or missing intermediate"
-                )
+                msg = (f"{_label(i)} was issued by {_issuer_text(cert)}, but the next "
+                       f"certificate is {describe(issuer)}: a foreign or missing intermediate")
                 fix = "restore chain.pem from archive/ or re-issue to get the CA's chain"
             findings.append(report.error(file, "chain", msg, fix))
-            continue
-        if not signed_by(cert, issuer):
-            findings.append(
-                report.error(
-                    file,
-                    "chain",
-                    f"the signature on {label} does not verify with the key of "
-                    f"{describe(issuer)}: a forged or corrupted intermediate",
-                    "discard this chain and re-issue the certificate",
-                )
-            )
-        elif not _is_ca(issuer):
-            findings.append(
-                report.error(
-                    file,
-                    "chain",
-                    f"{describe(issuer)} signs {label} but is not a CA (basicConstraints)",
-                    "re-issue; the chain is not from a real CA",
-                )
-            )
-    if not findings:
-        findings.append(report.passed(file, "chain", f"{len(chain)} certificates in order"))
-    return findings
+            return SavedPrefix(None, findings)
+    if end is None:
+        return SavedPrefix(None, findings)
+    for j in range(end + 1, len(chain)):
+        extra = chain[j]
+        state = "expired at" if not_after(extra) < now else "valid until"
+        role = "a trust anchor itself" if trust.contains(extra) else "not needed to reach a trust anchor"
+        findings.append(report.warning(
+            file, "chain", f"{_label(j)} ({describe(extra)}, issued by {_issuer_text(extra)}) is "
+            f"{role}; clients ignore it ({state} {not_after(extra).isoformat()})",
+            "nothing to do; the CA sends it for old clients"))
+    findings.append(report.passed(file, "chain", f"{end + 1} certificate(s) in order up to a trust anchor"))
+    return SavedPrefix(end, findings)
 
 
-def check_anchor(
-    chain: Sequence[x509.Certificate], trust: TrustStore, file: str
-) -> list[Finding]:
-    """The last certificate must be a trust anchor or be signed by one."""
-    last = chain[-1]
-    if trust.contains(last) or trust.issuers_of(last):
-        return [report.passed(file, "trust", f"chains to a trust anchor in {trust.source}")]
-    if last.issuer == last.subject:
-        msg = f"the chain ends at the self-signed {describe(last)}, which is not a trust anchor"
-        fix = f"add that root to trust_anchors / --trust-anchor if you trust it (now: {trust.source})"
-    else:
-        msg = (
-            f"the chain ends at {describe(last)}, issued by "
-            f"{last.issuer.rfc4514_string()}, which is not in {trust.source}: "
-            "a missing intermediate or an untrusted root"
-        )
-        fix = "re-issue to get the full chain, or add the CA's root to the trust anchors"
-    return [report.error(file, "trust", msg, fix)]
+def _issuer_text(cert: x509.Certificate) -> str:
+    try:
+        return _issuer_text(cert)
+    except Exception:  # noqa: BLE001
+        return "an unparsable name"
 
-
-def check_validity(
-    chain: Sequence[x509.Certificate], now: datetime.datetime, file: str
-) -> list[Finding]:
-    findings: list[Finding] = []
-    for i, cert in enumerate(chain):
-        label = "leaf" if i == 0 else f"chain[{i}]"
-        start, end = not_before(cert), not_after(cert)
-        if now < start:
-            findings.append(
-                report.error(
-                    file,
-                    "validity",
-                    f"{label} is not valid until {start.isoformat()}",
-                    "check the system clock (timedatectl) and wait or re-issue",
-                )
-            )
-        elif now > end:
-            findings.append(
-                report.error(
-                    file,
-                    "validity",
-                    f"{label} expired at {end.isoformat()}",
-                    "renew the certificate (certbot renew --cert-name ...)",
-                )
-            )
-    leaf_end = not_after(chain[0])
-    for i, cert in enumerate(chain[1:], start=1):
-        if not_after(cert) < leaf_end:
-            findings.append(
-                report.warning(
-                    file,
-                    "validity",
-                    f"chain[{i}] ({describe(cert)}) expires at {not_after(cert).isoformat()}, "
-                    f"before the leaf ({leaf_end.isoformat()})",
-                    "renew before the intermediate expires; clients will fail from then on",
-                )
-            )
-    if not any(f.severity is report.Severity.ERROR for f in findings):
-        findings.append(
-            report.passed(file, "validity", f"valid now, leaf until {leaf_end.isoformat()}")
-        )
-    return findings

@@ -74,4 +74,8 @@ def spki_der(public_key: PublicKey) -> bytes:
 
 def key_matches_certificate(key: PrivateKey, certificate: x509.Certificate) -> bool:
     """True when ``key`` is the private half of the certificate's public key."""
-    return spki_der(key.public_key()) == spki_der(certificate.public_key())  # type: ignore[arg-type]
+    try:
+        theirs = spki_der(certificate.public_key())  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - an unparsable certificate key matches nothing
+        return False
+    return spki_der(key.public_key()) == theirs

@@ -14,10 +14,12 @@ from typing import Iterable, Mapping, Sequence
 from cryptography import x509
 
 from . import chain as chain_checks
+from .certinfo import describe, not_after
+from .path import validate_chain
 from . import names, pins, report
 from .keys import PrivateKey, key_matches_certificate, load_private_key
 from .pem import PemFormatError, expect_certificates, expect_private_key
-from .report import Report
+from .report import Finding, Report
 
 CERT, CHAIN, FULLCHAIN, PRIVKEY = "cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"
 LINEAGE_FILES = (CERT, CHAIN, FULLCHAIN, PRIVKEY)
@@ -67,6 +69,7 @@ def verify_lineage(
     domains: Iterable[str] = (),
     pin_set: Sequence[str] = (),
     now: datetime.datetime | None = None,
+    engine: str | None = None,
 ) -> tuple[Report, VerifiedLineage | None]:
     """Run every check; return the report and, if it passed, the material."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -131,9 +134,7 @@ def verify_lineage(
                 "rebuild it: cat cert.pem chain.pem > fullchain.pem (or restore from archive/)",
             )
         )
-    rep.extend(chain_checks.check_order_and_signatures(full, _path(data, CHAIN)))
-    rep.extend(chain_checks.check_anchor(full, trust, _path(data, CHAIN)))
-    rep.extend(chain_checks.check_validity(full, now, _path(data, FULLCHAIN)))
+    rep.extend(chain_checks_for(full, trust, now, _path(data, CHAIN), engine, rep))
     rep.extend(names.check_names(leaf, domains, _path(data, CERT)))
     rep.extend(pins.check_pins(full, pin_set, _path(data, FULLCHAIN)))
     if rep.errors:
@@ -146,3 +147,30 @@ def verify_lineage(
         chain_pem=texts[CHAIN],
         privkey_pem=texts[PRIVKEY],
     )
+
+
+def chain_checks_for(full: Sequence[x509.Certificate], trust: chain_checks.TrustStore,
+                     now: datetime.datetime, file: str, engine: str | None,
+                     rep: Report) -> list[Finding]:
+    """Order of the saved chain up to a trust anchor, then path validation over that prefix.
+
+    Clients need only the prefix that reaches an anchor; later certificates (a
+    self-signed root, an expired cross-sign) are warned about, never refused.
+    """
+    prefix = chain_checks.saved_prefix(full, trust, file, now)
+    findings = list(prefix.findings)
+    if any(f.severity is report.Severity.ERROR for f in findings):
+        return findings
+    pool = full[1:] if prefix.end is None else full[1 : prefix.end + 1]
+    result = validate_chain(full[0], pool, trust, dns_name=None, now=now, file=file, engine=engine)
+    rep.engine = result.engine
+    findings += result.findings
+    if result.path is not None:
+        leaf_end = not_after(full[0])
+        for cert in result.path[1:-1]:
+            if not_after(cert) < leaf_end:
+                findings.append(report.warning(
+                    file, "validity", f"the intermediate {describe(cert)} expires at "
+                    f"{not_after(cert).isoformat()}, before the leaf ({leaf_end.isoformat()})",
+                    "renew before the intermediate expires; clients will fail from then on"))
+    return findings

@@ -33,6 +33,8 @@ def san_names(certificate: x509.Certificate) -> list[str]:
         ext = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
         return []
+    except Exception:  # noqa: BLE001 - malformed SAN: refused by check_names / the path checks
+        return []
     names = [canonical(n) for n in ext.value.get_values_for_type(x509.DNSName)]
     names += [str(ip) for ip in ext.value.get_values_for_type(x509.IPAddress)]
     return names
@@ -63,6 +65,11 @@ def check_names(
     wanted = [d for d in (canonical(d) for d in domains) if d]
     if not wanted:
         return []
+    try:
+        certificate.extensions
+    except Exception as exc:  # noqa: BLE001 - ValueError, DuplicateExtension, ...
+        return [report.error(file, "malformed", f"the certificate's extensions cannot be parsed ({exc})",
+                             "discard this certificate and re-issue it")]
     sans = san_names(certificate)
     missing = [d for d in wanted if not any(covers(s, d) for s in sans)]
     if missing:

@@ -60,6 +60,7 @@ class Report:
 
     subject: str
     findings: list[Finding] = dataclasses.field(default_factory=list)
+    engine: str = ""  # the path-validation engine that decided trust, when one ran
 
     def extend(self, findings: Iterable[Finding]) -> None:
         self.findings.extend(findings)
@@ -77,8 +78,11 @@ class Report:
         return not self.errors
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        result: dict[str, object] = {
             "subject": self.subject,
             "ok": self.ok,
             "findings": [f.as_dict() for f in self.findings],
         }
+        if self.engine:
+            result["engine"] = self.engine
+        return result

@@ -113,7 +113,7 @@ def test_forged_intermediate(tmp_path, pki, trust):
 
 def test_untrusted_root(tmp_path, pki):
     report, _ = run(tmp_path, pki, TrustStore([Pki.create("Else").root.cert], "else"))
-    assert any(c == "trust" and "not in else" in m for _, c, m in errors(report))
+    assert any(c == "trust" and "trust anchor in else" in m for _, c, m in errors(report))
     report, _ = run(tmp_path, pki, TrustStore([Pki.create("Else").root.cert], "else"),
                     chain=[pki.intermediate, pki.root])
     assert any("self-signed" in m for _, _, m in errors(report))
@@ -127,7 +127,7 @@ def test_validity_windows(tmp_path, pki, trust):
     report, _ = run(tmp_path, pki, trust, future)
     assert any("not valid until" in m for _, _, m in errors(report))
     report, _ = run(tmp_path, pki, trust, now=NOW + 2000 * DAY)
-    assert any("chain[1] expired" in m or "chain[1]" in m for _, _, m in errors(report))
+    assert any("intermediate CN=Test Intermediate expired" in m for _, _, m in errors(report))
 
 
 def test_intermediate_expiring_before_leaf_warns(tmp_path, pki, trust):

@@ -1,0 +1,104 @@
+"""Hostile-input-safe access to a certificate's names and extensions.
+
+cryptography parses extensions and names lazily and raises ``ValueError``,
+``x509.DuplicateExtension`` or ``x509.UnsupportedGeneralNameType`` on malformed
+DER.  Every accessor here turns those into a :class:`Malformed` with a readable
+reason, so that a check can refuse with a message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Optional, TypeVar
+
+from cryptography import x509
+
+T = TypeVar("T", bound=x509.ExtensionType)
+
+
+class Malformed(ValueError):
+    """A certificate field cannot be parsed; the message says which and why."""
+
+
+def extensions(cert: x509.Certificate) -> x509.Extensions:
+    try:
+        return cert.extensions
+    except x509.DuplicateExtension as exc:
+        raise Malformed(f"duplicate extension {exc.oid.dotted_string} (RFC 5280 §4.2)") from None
+    except Exception as exc:  # noqa: BLE001 - ValueError, UnsupportedGeneralNameType, ...
+        raise Malformed(f"malformed extension ({_short(exc)})") from None
+
+
+def extension(cert: x509.Certificate, kind: type[T]) -> Optional[x509.Extension[T]]:
+    """The extension of class ``kind``, None when absent; Malformed when unparsable."""
+    try:
+        return extensions(cert).get_extension_for_class(kind)
+    except x509.ExtensionNotFound:
+        return None
+
+
+def describe(cert: x509.Certificate) -> str:
+    """The subject as RFC 4514 text, or the serial when the name is empty or unparsable."""
+    try:
+        text = cert.subject.rfc4514_string()
+    except Exception:  # noqa: BLE001
+        text = ""
+    if text:
+        return text
+    try:
+        return f"serial {cert.serial_number:x}"
+    except Exception:  # noqa: BLE001
+        return "an unparsable certificate"
+
+
+def subject_der(cert: x509.Certificate) -> bytes:
+    try:
+        return cert.subject.public_bytes()
+    except Exception as exc:  # noqa: BLE001
+        raise Malformed(f"unparsable subject name ({_short(exc)})") from None
+
+
+def issuer_der(cert: x509.Certificate) -> bytes:
+    try:
+        return cert.issuer.public_bytes()
+    except Exception as exc:  # noqa: BLE001
+        raise Malformed(f"unparsable issuer name ({_short(exc)})") from None
+
+
+def spki(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    try:
+        return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    except Exception as exc:  # noqa: BLE001
+        raise Malformed(f"unparsable public key ({_short(exc)})") from None
+
+
+def der(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)
+
+
+def not_before(cert: x509.Certificate) -> datetime.datetime:
+    value = getattr(cert, "not_valid_before_utc", None)
+    if value is None:  # cryptography < 42
+        return cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return value  # type: ignore[no-any-return]
+
+
+def not_after(cert: x509.Certificate) -> datetime.datetime:
+    value = getattr(cert, "not_valid_after_utc", None)
+    if value is None:  # cryptography < 42
+        return cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return value  # type: ignore[no-any-return]
+
+
+def self_issued(cert: x509.Certificate) -> bool:
+    """Subject equals issuer (RFC 5280 §3.2 "self-issued")."""
+    return subject_der(cert) == issuer_der(cert)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
