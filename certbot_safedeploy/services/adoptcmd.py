@@ -13,7 +13,7 @@ import stat
 from typing import Mapping
 
 from .. import fsutil
-from ..config import Probe, load_config, parse_config
+from ..config import load_config, parse_config
 from ..errors import ConfigError, SafeDeployError
 from .adopt import current_pins, reuses_key, survey
 from .presets import PRESETS, Instance
@@ -37,8 +37,7 @@ def proposals_for(lineage: str, config_dir: str, config_path: str, *, service: s
                               path=PRESETS[service].config_path(Instance(), system_root),
                               fix=f"point adopt at it with --service-config {service}=PATH")
     return [propose(installed[0], lineage, [], pins=current_pins(config_dir, lineage),
-                    reuse_key=reuses_key(config_dir, lineage), connect=connect, system_root=system_root,
-                    starttls_supported="starttls" in Probe.__dataclass_fields__)]
+                    reuse_key=reuses_key(config_dir, lineage), connect=connect, system_root=system_root)]
 
 
 def render(proposals: list[Proposal], lineage: str, config_dir: str, config_path: str) -> list[str]:
