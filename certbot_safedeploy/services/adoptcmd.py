@@ -69,6 +69,11 @@ def append_targets(config_path: str, proposals: list[Proposal]) -> str:
     text += "".join("\n" + p.target for p in proposals)
     parse_config(text, config_path)  # nothing is written unless the whole new config parses
     for p in proposals:
+        problem = fsutil.untrusted_ancestor(p.tls_dir)
+        if problem:
+            raise ConfigError(f"destination {p.tls_dir}: {problem}", path=config_path,
+                              fix="point the service's files at a directory only root can change")
+    for p in proposals:
         if not os.path.isdir(p.tls_dir):
             os.makedirs(p.tls_dir, mode=0o755)
     fsutil.write_file_atomic(config_path, text.encode("utf-8"), fsutil.FileSpec(mode=mode & 0o7755, uid=0, gid=0))
