@@ -40,16 +40,32 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except PinFormatError as exc:
         print(f"error: --pin: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if bool(args.lineage_dir) == bool(args.cert):
+        print("error: verify takes a lineage directory or --cert FILE [--chain FILE], not both",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.chain and not args.cert:
+        print("error: --chain needs --cert", file=sys.stderr)
+        return EXIT_USAGE
     trust = load_trust_store(args.trust_anchor)
-    report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
-                               domains=_domains(args.domain), pin_set=pin_set)
+    if args.cert:
+        from .certfiles import verify_files
+
+        report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [])
+        subject = args.cert
+    else:
+        report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
+                                   domains=_domains(args.domain), pin_set=pin_set)
+        subject = args.lineage_dir
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         for finding in report.findings:
             if finding.severity.value != "ok" or args.verbose:
                 print(finding.line())
-        print(f"{args.lineage_dir}: {'OK' if report.ok else 'FAILED'} "
+        if args.verbose and report.engine:
+            print(f"engine: {report.engine} decided trust")
+        print(f"{subject}: {'OK' if report.ok else 'FAILED'} "
               f"({len(report.errors)} error(s), {len(report.warnings)} warning(s))")
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -199,8 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Verify and safely deploy certbot certificates.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage")
-    p.add_argument("lineage_dir")
+    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, or --cert/--chain files")
+    p.add_argument("lineage_dir", nargs="?")
+    p.add_argument("--cert", help="a leaf certificate PEM to check without a lineage or key")
+    p.add_argument("--chain", help="with --cert: the intermediates, judged as a pool like a client does")
     p.add_argument("--domain", action="append", help="name the cert must cover "
                    "(default: $RENEWED_DOMAINS)")
     p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")
