@@ -29,7 +29,45 @@ def _domains(args_domains: Sequence[str] | None) -> list[str]:
     return os.environ.get("RENEWED_DOMAINS", "").split()
 
 
+def _verify_connect(args: argparse.Namespace) -> int:
+    from .connectcheck import UsageError, check_connect, target
+
+    try:
+        probe = target(args.connect, args.servername, args.starttls, args.timeout)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    rep = check_connect(probe, args.trust_anchor)
+    if args.json:
+        print(json.dumps(rep.as_dict(), indent=2))
+    else:
+        _print_findings(rep.findings, rep.where, rep.ok, args.verbose)
+    return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def _print_findings(findings: Sequence[Any], subject: str, ok: bool, verbose: bool) -> None:
+    """One line per finding (passed checks with -v), then the verdict line."""
+    for finding in findings:
+        if finding.severity.value != "ok" or verbose:
+            print(finding.line())
+    errors = sum(f.severity.value == "error" for f in findings)
+    warnings = sum(f.severity.value == "warning" for f in findings)
+    print(f"{subject}: {'OK' if ok else 'FAILED'} ({errors} error(s), {warnings} warning(s))")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    modes = [m for m, given in (("a lineage directory", args.lineage_dir), ("--cert", args.cert),
+                                 ("--connect", args.connect)) if given]
+    if len(modes) != 1:
+        print("error: verify takes one of: a lineage directory (live/<name>/), --cert FILE "
+              "[--chain FILE], or --connect HOST:PORT" + (f" (given: {', '.join(modes)})" if modes else ""),
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.chain and not args.cert:
+        print("error: --chain needs --cert", file=sys.stderr)
+        return EXIT_USAGE
+    if args.connect:
+        return _verify_connect(args)
     from .lineage import read_lineage
     from .trust import load_trust_store
     from .verify.lineage import verify_lineage
@@ -39,13 +77,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
         pin_set = [normalize_pin(p) for p in args.pin]
     except PinFormatError as exc:
         print(f"error: --pin: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if bool(args.lineage_dir) == bool(args.cert):
-        print("error: verify takes a lineage directory or --cert FILE [--chain FILE], not both",
-              file=sys.stderr)
-        return EXIT_USAGE
-    if args.chain and not args.cert:
-        print("error: --chain needs --cert", file=sys.stderr)
         return EXIT_USAGE
     trust = load_trust_store(args.trust_anchor)
     if args.cert:
@@ -60,13 +91,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        for finding in report.findings:
-            if finding.severity.value != "ok" or args.verbose:
-                print(finding.line())
         if args.verbose and report.engine:
             print(f"engine: {report.engine} decided trust")
-        print(f"{subject}: {'OK' if report.ok else 'FAILED'} "
-              f"({len(report.errors)} error(s), {len(report.warnings)} warning(s))")
+        _print_findings(report.findings, subject, report.ok, args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -132,10 +159,34 @@ def _notify(step: str, subject: str, message: str, config_path: str, *,
     notify_failure(step, subject, message, config_path, table=table, **extra)
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    """The boot step (systemd/certbot-safedeploy-recover.service)."""
+    if args.print_unit:
+        import shlex
+
+        from .deploy.bootunit import render
+
+        print(render(f"{shlex.quote(sys.executable)} -m certbot_safedeploy", _config_path(args.config)), end="")
+        return EXIT_OK
+    from .config import load_config
+    from .deploy.pipeline import recover_all
+
+    try:
+        config = load_config(_config_path(args.config))
+    except (SafeDeployError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    lines, ok = recover_all(config)
+    for line in lines:
+        print(line, file=sys.stdout if ok else sys.stderr)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor.run import run_doctor
 
-    rep = run_doctor(args.config_dir, _config_path(args.config), system_root=args.system_root, live=args.live)
+    rep = run_doctor(args.config_dir, _config_path(args.config), system_root=args.system_root, live=args.live,
+                     service_configs=dict(args.service_config))
     if args.json:
         print(json.dumps(rep.as_dict(), indent=2))
     else:
@@ -143,6 +194,38 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(finding.line())
         print(f"doctor: {len(rep.errors)} error(s), {len(rep.warnings)} warning(s)")
     return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from .services.adoptcmd import append_targets, proposals_for, render
+
+    lineage = os.path.basename(os.path.normpath(args.lineage))
+    path = _config_path(args.config)
+    proposals = proposals_for(lineage, args.config_dir, path, service=args.service, system_root=args.system_root,
+                              locations=dict(args.service_config), connect=args.connect)
+    if not proposals:
+        print(f"no installed service reads {args.config_dir}/live/{lineage}/ or archive/{lineage}/; "
+              "name one with --service to get its preset's target", file=sys.stderr)
+        return EXIT_FAILED
+    for line in render(proposals, lineage, args.config_dir, path):
+        print(line)
+    if args.write:
+        print(append_targets(path, proposals))
+    return EXIT_OK
+
+
+def _service_config(text: str) -> tuple[str, str]:
+    from .services.presets import PRESETS
+
+    name, sep, path = text.partition("=")
+    if not sep or name not in PRESETS or not os.path.isabs(path):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=/absolute/path, NAME one of {', '.join(PRESETS)}")
+    return name, path
+
+
+def _add_service_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--service-config", action="append", default=[], type=_service_config, metavar="NAME=PATH",
+                   help="read this service's configuration from PATH instead of its Debian location")
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -159,10 +242,20 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Verify and safely deploy certbot certificates.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, or --cert/--chain files")
+    from .config import STARTTLS_PORTS
+
+    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, --cert/--chain files, "
+                       "or what a running service sends (--connect)")
     p.add_argument("lineage_dir", nargs="?")
     p.add_argument("--cert", help="a leaf certificate PEM to check without a lineage or key")
     p.add_argument("--chain", help="with --cert: the intermediates, judged as a pool like a client does")
+    p.add_argument("--connect", metavar="HOST:PORT",
+                   help="check the certificate and chain a running service sends, as a client would")
+    p.add_argument("--servername", metavar="NAME", help="with --connect: SNI and the name to validate "
+                   "(default: HOST)")
+    p.add_argument("--starttls", choices=list(STARTTLS_PORTS),
+                   help="with --connect: speak this protocol's STARTTLS first (default port: its usual one)")
+    p.add_argument("--timeout", type=float, default=10.0, help="with --connect: seconds per network step")
     p.add_argument("--domain", action="append", help="name the cert must cover "
                    "(default: $RENEWED_DOMAINS)")
     p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")
@@ -183,13 +276,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="verify and print the plan only")
     p.set_defaults(func=cmd_deploy)
 
+    p = sub.add_parser("recover", help="boot step: complete or undo installs a crash interrupted")
+    p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--print-unit", action="store_true",
+                   help="print the systemd unit that runs this step at boot, for this installation")
+    p.set_defaults(func=cmd_recover)
+
     p = sub.add_parser("doctor", help="find renewals that will fail, before they do")
     p.add_argument("--config-dir", default="/etc/letsencrypt")
     p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
     p.add_argument("--live", action="store_true", help="also try each webroot and nsupdate server")
     p.add_argument("--json", action="store_true")
     p.add_argument("--system-root", default="/", help=argparse.SUPPRESS)  # tests: where /etc/cron.d etc. live
+    _add_service_options(p)
     p.set_defaults(func=cmd_doctor)
+
+    from .services.presets import PRESETS
+
+    p = sub.add_parser("adopt", help="propose the [[target]] that puts a service reading live/ behind the gate")
+    p.add_argument("lineage", help="certificate name (or its live/NAME directory)")
+    p.add_argument("--service", choices=sorted(PRESETS), help="only this service (default: every one found)")
+    p.add_argument("--config-dir", default="/etc/letsencrypt")
+    p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--connect", metavar="HOST:PORT", help="where the probe connects (default: the preset's port)")
+    p.add_argument("--write", action="store_true", help="append the target(s) to the config")
+    p.add_argument("--system-root", default="/", help=argparse.SUPPRESS)
+    _add_service_options(p)
+    p.set_defaults(func=cmd_adopt)
 
     p = sub.add_parser("install", help="install the deploy and manual hooks; check the config")
     p.add_argument("--config-dir", default="/etc/letsencrypt")

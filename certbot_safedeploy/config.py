@@ -12,11 +12,14 @@ import dataclasses
 import os
 import re
 import sys
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import fsutil
 from .errors import ConfigError
 from .tomlsource import PathPart, locate
+
+if TYPE_CHECKING:
+    from .services.presets import Resolved
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,6 +30,9 @@ DEFAULT_PATH = "/etc/letsencrypt/safedeploy.toml"
 DEFAULT_STATE_DIR = "/var/lib/certbot-safedeploy"
 PARTS = ("cert", "chain", "fullchain", "privkey")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+# STARTTLS protocols the probe speaks (deploy/starttls.py) and their usual ports;
+# kept here so that parsing a config never imports the deploy package
+STARTTLS_PORTS = {"smtp": 25, "imap": 143, "pop3": 110, "ldap": 389, "ftp": 21, "xmpp": 5222, "postgres": 5432}
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?$", re.I)
 
 
@@ -47,6 +53,11 @@ class Probe:
     port: int
     servername: str
     timeout: float
+    starttls: str | None = None  # "smtp", "imap", ... (deploy/starttls.py); None: TLS from the first byte
+
+    def __str__(self) -> str:
+        via = f" via STARTTLS/{self.starttls}" if self.starttls else ""
+        return f"{self.host}:{self.port} (SNI {self.servername}{via})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +72,8 @@ class Target:
     check: tuple[str, ...]
     reload: tuple[str, ...]
     probe: Probe | None
+    service: str = ""  # preset name, when the target names one
+    service_config: str = ""  # the service instance's configuration, when not the default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +146,7 @@ class _Parser:
 
     def target(self, value: Any, path: list[PathPart]) -> Target:
         keys = ("name", "lineage", "pins", "owner", "group", "acl_read", "files",
-                "check", "reload", "probe")
+                "check", "reload", "probe", "service")
         t = self.table(value, path, keys)
         for required in ("name", "lineage", "files"):
             if required not in t:
@@ -154,6 +167,23 @@ class _Parser:
         if not isinstance(t["files"], list) or not t["files"]:
             raise self.fail([*path, "files"], "must be a non-empty list of tables")
         files = tuple(self.file(f, [*path, "files", i]) for i, f in enumerate(t["files"]))
+        preset = self.service(t["service"], [*path, "service"]) if "service" in t else None
+        check = self.argv(t["check"], [*path, "check"]) if "check" in t else (preset.check if preset else ())
+        reload: tuple[str, ...] = ()
+        if "reload" in t:
+            reload = self.argv(t["reload"], [*path, "reload"])
+        elif preset and preset.reload is None:
+            raise self.fail([*path, "service"], f"{preset.preset.name} run from its own config has no reload command",
+                            "add reload = [...] (e.g. a restart of that instance)"
+                            + (" or the instance's pidfile" if preset.preset.uses_pidfile else ""))
+        elif preset and preset.reload:
+            reload = preset.reload
+        probe: Probe | None = None
+        if t.get("probe") is not False:
+            if "probe" in t:
+                probe = self.probe(t["probe"], [*path, "probe"])
+            elif preset:
+                probe = self.probe(preset.preset.probe_table(lineage), [*path, "service"])
         return Target(
             name=name,
             lineage=lineage,
@@ -163,10 +193,33 @@ class _Parser:
             acl_read=tuple(self.account(u, [*path, "acl_read", i])
                            for i, u in enumerate(self.strings(t.get("acl_read", []), [*path, "acl_read"]))),
             files=files,
-            check=self.argv(t["check"], [*path, "check"]) if "check" in t else (),
-            reload=self.argv(t["reload"], [*path, "reload"]) if "reload" in t else (),
-            probe=self.probe(t["probe"], [*path, "probe"]) if "probe" in t else None,
+            check=check,
+            reload=reload,
+            probe=probe,
+            service=preset.preset.name if preset else "",
+            service_config=(preset.instance.config or "") if preset else "",
         )
+
+    def service(self, value: Any, path: list[PathPart]) -> Resolved:
+        """``service = "nginx"`` or ``service = { name = "nginx", config = "/path", pidfile = "/path" }``."""
+        from .services.presets import Instance, PresetError, resolve
+
+        if isinstance(value, str):
+            name, instance = value, Instance()
+        else:
+            table = self.table(value, path, ("name", "config", "pidfile"))
+            if "name" not in table:
+                raise self.fail(path, "a service table needs 'name'")
+            name = self.string(table["name"], [*path, "name"])
+            instance = Instance(
+                self.abspath(table["config"], [*path, "config"]) if "config" in table else None,
+                self.abspath(table["pidfile"], [*path, "pidfile"]) if "pidfile" in table else None)
+            if instance.pidfile and not instance.config:
+                raise self.fail([*path, "pidfile"], "a pidfile needs the instance's 'config' too")
+        try:
+            return resolve(name, instance)
+        except PresetError as exc:
+            raise self.fail(path, exc.message, exc.fix) from None
 
     def file(self, value: Any, path: list[PathPart]) -> FileTarget:
         f = self.table(value, path, ("path", "content", "mode"))
@@ -193,16 +246,23 @@ class _Parser:
         return FileTarget(dest, content, mode)
 
     def probe(self, value: Any, path: list[PathPart]) -> Probe:
-        p = self.table(value, path, ("connect", "servername", "timeout"))
+        p = self.table(value, path, ("connect", "servername", "timeout", "starttls"))
         if "connect" not in p or "servername" not in p:
             raise self.fail(path, "probe needs 'connect' (host:port) and 'servername'")
-        host, port = fsutil.split_host_port(self.string(p["connect"], [*path, "connect"]), 443)
+        starttls = None
+        if "starttls" in p:
+            starttls = self.string(p["starttls"], [*path, "starttls"])
+            if starttls not in STARTTLS_PORTS:
+                raise self.fail([*path, "starttls"], f"unknown STARTTLS protocol {starttls!r}",
+                                f"use one of {', '.join(STARTTLS_PORTS)}, or leave it out for TLS from the first byte")
+        default_port = STARTTLS_PORTS[starttls] if starttls else 443
+        host, port = fsutil.split_host_port(self.string(p["connect"], [*path, "connect"]), default_port)
         if port is None:
             raise self.fail([*path, "connect"], f"{p['connect']!r} is not host:port")
         timeout = p.get("timeout", 10)
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 300:
             raise self.fail([*path, "timeout"], "must be a number of seconds between 0 and 300")
-        return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout))
+        return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout), starttls)
 
 
 FACILITY_NAMES = ("daemon", "user", "auth", *(f"local{i}" for i in range(8)))

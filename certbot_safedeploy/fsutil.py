@@ -197,6 +197,26 @@ def write_file_atomic(dest: str, data: bytes, spec: FileSpec = FileSpec()) -> No
     commit_file(stage_file(dest, data, spec), dest)
 
 
+def flock_within(fd: int, timeout: float) -> bool:
+    """Take an exclusive ``flock`` on ``fd``, waiting up to ``timeout`` seconds; False if still busy."""
+    import fcntl
+    import time
+
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 def make_private_dir(path: str, mode: int = 0o700) -> None:
     """Create ``path`` (and parents) if missing; refuse a symlink in its place."""
     os.makedirs(path, mode=mode, exist_ok=True)

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 from .challenges.dns01 import Dns01Solver, TxtRecord
 from .challenges.http01 import Http01Solver, HttpChallenge
-from .challenges.settings import ChallengeSettings, settings_from_table
+from .challenges.progress import Progress
+from .challenges.settings import ChallengeSettings, check_key_paths, settings_from_table
 from .challenges.state import ManualState
 from .challenges.validate import check_domain, check_token
 from .challenges.webroot import CreatedToken
@@ -30,18 +31,69 @@ def _settings(config: Config) -> ChallengeSettings:
     if not isinstance(table, dict):
         raise ChallengeError("the config has no [challenge] table", path=config.source,
                              fix="add [challenge] with webroot_map and/or nsupdate_server + tsig_key")
-    return settings_from_table(table, config.source)
+    settings = settings_from_table(table, config.source)
+    check_key_paths(settings, config.source)
+    return settings
 
 
 def _warn(message: str) -> None:
     sys.stderr.write(f"safedeploy: warning: {message}\n")
 
 
+def _info(message: str) -> None:
+    sys.stderr.write(f"safedeploy: {message}\n")
+    sys.stderr.flush()
+
+
+def _progress() -> Progress:
+    """Live lines on a terminal; otherwise a line every 10 s (certbot logs hook stderr)."""
+    live = sys.stderr if sys.stderr.isatty() else None
+    return Progress(_info, log=(lambda message: None) if live else _info, live=live)
+
+
 def _remove(entry: Mapping[str, Any], settings: ChallengeSettings) -> None:
     if entry["kind"] == "http-01":
         Http01Solver.cleanup([CreatedToken(entry["path"], tuple(entry["created_dirs"]))])
     else:
-        Dns01Solver(settings, warn=_warn).remove([TxtRecord(entry["zone"], entry["name"], entry["value"])])
+        Dns01Solver(settings, warn=_warn).remove([_record(entry)])
+
+
+def _record(entry: Mapping[str, Any]) -> TxtRecord:
+    """The TXT record of a dns-01 entry (entries from before zone entries hold zone/name/value only)."""
+    if "record" in entry:
+        return TxtRecord.from_json(dict(entry["record"]))
+    return TxtRecord(entry["zone"], entry["name"], entry["value"])
+
+
+def _hand_over_dirs(entry: Mapping[str, Any], entries: dict[str, dict[str, Any]]) -> None:
+    """Directories an http-01 entry created but could not remove (another name's token is
+    still in them, e.g. names sharing one webroot) go to an entry with a token there."""
+    for directory in entry.get("created_dirs", []):
+        if not os.path.isdir(directory):
+            continue
+        for other in entries.values():
+            if other.get("kind") == "http-01" and other.get("path", "").startswith(directory + os.sep):
+                if directory not in other["created_dirs"]:
+                    other["created_dirs"].append(directory)
+                break
+
+
+def _dns_auth(settings: ChallengeSettings, state: ManualState, entry_id: str, domain: str, validation: str,
+              remaining: int) -> None:
+    solver = Dns01Solver(settings, warn=_warn, progress=_progress())
+    [record] = solver.plan([(f"_acme-challenge.{domain}", validation)])
+    solver.add([record])
+    with state.locked() as entries:
+        entries[entry_id] = {"kind": "dns-01", "created": time.time(), "record": record.to_json(),
+                             "value": record.value, "waited": False}
+    if remaining == 0:  # last challenge of this certbot run: wait once, for every pending value
+        with state.locked() as entries:
+            pending = {k: v for k, v in entries.items() if v["kind"] == "dns-01" and not v.get("waited")}
+        solver.wait([_record(v) for v in pending.values()])
+        with state.locked() as entries:
+            for key in pending:
+                if key in entries:
+                    entries[key]["waited"] = True
 
 
 def manual_auth(env: Mapping[str, str], config: Config) -> str:
@@ -54,13 +106,15 @@ def manual_auth(env: Mapping[str, str], config: Config) -> str:
         raise ChallengeError("CERTBOT_VALIDATION is not set: run this as certbot's --manual-auth-hook")
     for part in validation.split("."):  # key authorization (token.thumbprint) or its digest
         check_token(part)
-    remaining = int(env.get("CERTBOT_REMAINING_CHALLENGES", "0") or 0)
+    remaining_text = env.get("CERTBOT_REMAINING_CHALLENGES", "0") or "0"
+    if not remaining_text.isdigit():
+        raise ChallengeError(f"CERTBOT_REMAINING_CHALLENGES={remaining_text[:20]!r} is not a number")
     state = ManualState(config.state_dir)
     with state.locked() as entries:
         for key in state.stale(entries):  # a crash between auth and cleanup left these
             try:
                 _remove(entries[key], settings)
-            except SafeDeployError as exc:
+            except (SafeDeployError, KeyError, TypeError) as exc:
                 _warn(f"could not remove a stale challenge record: {exc}")
                 continue
             del entries[key]
@@ -72,20 +126,7 @@ def manual_auth(env: Mapping[str, str], config: Config) -> str:
             entries[entry_id] = {"kind": "http-01", "created": time.time(), "path": created.path,
                                  "created_dirs": list(created.created_dirs)}
         return entry_id
-    solver = Dns01Solver(settings, warn=_warn)
-    [record] = solver.plan([(f"_acme-challenge.{domain}", validation)])
-    solver.add([record])
-    with state.locked() as entries:
-        entries[entry_id] = {"kind": "dns-01", "created": time.time(), "zone": record.zone,
-                             "name": record.name, "value": record.value, "waited": False}
-    if remaining == 0:  # last challenge of this certbot run: wait once, for every pending value
-        with state.locked() as entries:
-            pending = {k: v for k, v in entries.items() if v["kind"] == "dns-01" and not v.get("waited")}
-        solver.wait([TxtRecord(v["zone"], v["name"], v["value"]) for v in pending.values()])
-        with state.locked() as entries:
-            for key in pending:
-                if key in entries:
-                    entries[key]["waited"] = True
+    _dns_auth(settings, state, entry_id, domain, validation, int(remaining_text))
     return entry_id
 
 
@@ -104,9 +145,14 @@ def manual_cleanup(env: Mapping[str, str], config: Config) -> None:
                 _warn(f"nothing recorded for {domain}; nothing to clean up")
                 return
             entry_id = matches[0]
-        entry = entries[entry_id]
-        _remove(entry, settings)
-        del entries[entry_id]
+        entry = entries.pop(entry_id)
+        try:
+            _remove(entry, settings)
+        except (KeyError, TypeError):
+            raise ChallengeError(f"the state entry {entry_id} is malformed", path=state.path,
+                                 fix="remove what it names by hand, then delete the entry") from None
+        if entry["kind"] == "http-01":
+            _hand_over_dirs(entry, entries)
 
 
 def _config_path() -> str:
@@ -127,8 +173,11 @@ def run_hook(kind: str) -> int:
         from .syslogger import log
 
         log("info", f"manual-{kind} for {os.environ.get('CERTBOT_DOMAIN', '?')}: done")
-    except (SafeDeployError, OSError) as exc:
+    except Exception as exc:  # one line, never a traceback: certbot shows hook stderr to the user
         domain = os.environ.get("CERTBOT_DOMAIN", "?")
+        if not isinstance(exc, (SafeDeployError, OSError)):
+            exc = ChallengeError(f"unexpected {type(exc).__name__}: {exc}",
+                                 fix="report this with the command and config that caused it")
         sys.stderr.write(f"safedeploy manual-{kind} for {domain} failed: {exc}\n")
         from .notify import notify_failure
 

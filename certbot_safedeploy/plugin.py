@@ -12,20 +12,25 @@ Every option is a scalar or a JSON string, so certbot saves it into
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any, Callable, Iterable, List, Sequence, Type
 
 from acme import challenges
 from certbot import errors, interfaces
 from certbot.display import util as display_util
 from certbot.plugins import common
+from dns.exception import DNSException
 
 from .challenges.dns01 import Dns01Solver, TxtRecord
 from .challenges.http01 import Http01Solver, HttpChallenge
+from .challenges.progress import Progress
 from .challenges.settings import (
     DEFAULT_PROPAGATION_TIMEOUT,
     SELF_CHECK_MODES,
     UNREACHABLE_MODES,
     ChallengeSettings,
+    check_key_paths,
+    settings_from_file,
 )
 from .challenges.validate import parse_webroot_map
 from .challenges.webroot import CreatedToken
@@ -41,6 +46,16 @@ def _identifier_value(achall: Any) -> str:
     return str(value) if value is not None else str(achall.domain)
 
 
+_ERRORS = (SafeDeployError, DNSException, OSError)
+
+
+def _one_line(exc: BaseException) -> str:
+    """Our errors carry their fix; anything else from the DNS or the OS is named by type."""
+    if isinstance(exc, SafeDeployError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")
+
+
 class Authenticator(common.Plugin, interfaces.Authenticator):
     """Webroot http-01 and RFC 2136 dns-01 that check their own work."""
 
@@ -49,6 +64,11 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
 
     @classmethod
     def add_parser_arguments(cls, add: Callable[..., None]) -> None:
+        add("config", default=None,
+            help="safedeploy TOML config whose [challenge] table (zones, keys, resolver) the plugin uses; "
+                 "the options below override it")
+        add("resolver", default=None,
+            help="recursive resolver HOST[:PORT] that follows _acme-challenge CNAMEs (default: the system's)")
         add("webroot", default=None, help="webroot for names without an entry in the webroot map")
         add("webroot-map", default="", help='JSON: {"example.com,www.example.com": "/var/www/html"}')
         add("http-port", type=int, default=80, help="port the self-check fetches tokens from (the CA uses 80)")
@@ -109,13 +129,14 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
                     HttpChallenge(_identifier_value(a), a.chall.encode("token"),
                                   a.validation(a.account_key)) for a in http])
             if dns:
-                dns_solver = Dns01Solver(settings, warn=self._warn)
+                dns_solver = Dns01Solver(settings, warn=self._warn, progress=self._progress())
                 pairs = [(a.validation_domain_name(_identifier_value(a)), a.validation(a.account_key))
                          for a in dns]
                 self._records += dns_solver.perform(pairs)
-        except SafeDeployError as exc:
-            self._notify(", ".join(sorted({_identifier_value(a) for a in achalls})), str(exc))
-            raise errors.PluginError(f"safedeploy: {exc}") from None
+        except _ERRORS as exc:
+            text = _one_line(exc)
+            self._notify(", ".join(sorted({_identifier_value(a) for a in achalls})), text)
+            raise errors.PluginError(f"safedeploy: {text}") from None
         return [a.response(a.account_key) for a in achalls]
 
     def cleanup(self, achalls: List[Any]) -> None:
@@ -125,19 +146,19 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
             records, self._records = self._records, []
             try:
                 Dns01Solver(self._require_settings(), warn=self._warn).remove(records)
-            except SafeDeployError as exc:
-                raise errors.PluginError(f"safedeploy: {exc}") from None
+            except _ERRORS as exc:
+                raise errors.PluginError(f"safedeploy: {_one_line(exc)}") from None
 
     # -- helpers -----------------------------------------------------------
-    @staticmethod
-    def _notify(subject: str, message: str) -> None:
+    def _notify(self, subject: str, message: str) -> None:
         """Report through the [notify] channels of the safedeploy config, if there is one."""
         import os
 
         from .config import DEFAULT_PATH
         from .notify import notify_failure
 
-        notify_failure("plugin", subject, message, os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH)
+        path = self.conf("config") or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
+        notify_failure("plugin", subject, message, path)
 
     def _warn(self, message: str) -> None:
         logger.warning("safedeploy: %s", message)
@@ -148,31 +169,62 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
             self._settings = self._build_settings()
         return self._settings
 
+    def _overrides(self) -> dict[str, Any]:
+        """Options the user set (they differ from the defaults), as [challenge] keys."""
+        out: dict[str, Any] = {}
+        for option, default in _OPTION_DEFAULTS.items():
+            value = self.conf(option)
+            if value is None or value == default or str(value) == str(default):
+                continue
+            key = option.replace("-", "_")
+            if option == "webroot-map":
+                value = parse_webroot_map(value)
+            elif option in ("http-port", "dns-port"):
+                value = int(value)
+            elif option == "propagation-timeout":
+                value = float(value)
+            out[key] = value
+        return out
+
     def _build_settings(self) -> ChallengeSettings:
         try:
-            settings = ChallengeSettings(
-                webroot=self.conf("webroot"),
-                webroot_map=parse_webroot_map(self.conf("webroot-map") or ""),
-                http_port=int(self.conf("http-port")),
-                self_check=self.conf("self-check"),
-                self_check_address=self.conf("self-check-address"),
-                nsupdate_server=self.conf("nsupdate-server"),
-                tsig_key=self.conf("tsig-key"),
-                dns_port=int(self.conf("dns-port")) if self.conf("dns-port") else None,
-                propagation_timeout=float(self.conf("propagation-timeout")),
-                unreachable_ns=self.conf("unreachable-ns"),
-            )
+            overrides = self._overrides()
+            path = self.conf("config")
+            if path:
+                settings = settings_from_file(path, overrides)
+            else:
+                settings = ChallengeSettings(**overrides)
+                check_key_paths(settings)
         except SafeDeployError as exc:
             raise errors.MisconfigurationError(f"safedeploy: {exc}") from None
-        if not settings.webroot and not settings.webroot_map and not settings.nsupdate_server:
+        if not settings.webroot and not settings.webroot_map and not settings.dns_enabled:
             raise errors.MisconfigurationError(
                 "safedeploy: give --safedeploy-webroot / --safedeploy-webroot-map (http-01) "
-                "and/or --safedeploy-nsupdate-server with --safedeploy-tsig-key (dns-01)")
-        if settings.nsupdate_server and settings.tsig_key:
+                "and/or --safedeploy-nsupdate-server with --safedeploy-tsig-key or --safedeploy-config "
+                "with [[challenge.zone]] entries (dns-01)")
+        if settings.dns_enabled:
             try:
                 from .challenges.dns01 import load_tsig_key
 
-                load_tsig_key(settings.tsig_key, self._warn)
+                for key in settings.key_paths():
+                    load_tsig_key(key, self._warn)
             except SafeDeployError as exc:
                 raise errors.MisconfigurationError(f"safedeploy: {exc}") from None
         return settings
+
+    def _progress(self) -> Progress:
+        """Start and end lines on the display and in the log, a log line every 10 s, and
+        live lines per lagging server when stderr is a terminal."""
+        def emit(message: str) -> None:
+            logger.info("safedeploy: %s", message)
+            display_util.notify(f"safedeploy: {message}")
+
+        live = sys.stderr if sys.stderr.isatty() else None
+        return Progress(emit, log=lambda message: logger.info("safedeploy: %s", message), live=live)
+
+
+_OPTION_DEFAULTS: dict[str, Any] = {
+    "webroot": None, "webroot-map": "", "http-port": 80, "self-check": "warn", "self-check-address": None,
+    "nsupdate-server": None, "tsig-key": None, "dns-port": None,
+    "propagation-timeout": int(DEFAULT_PROPAGATION_TIMEOUT), "unreachable-ns": "fail", "resolver": None,
+}

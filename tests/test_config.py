@@ -104,3 +104,20 @@ def test_config_is_not_read_through_a_symlink(tmp_path):
     with pytest.raises(ConfigError, match="config is a symlink; refusing to follow it") as info:
         load_config(str(tmp_path / "c.toml"))
     assert str(real) in info.value.fix
+
+
+def test_probe_starttls_protocol_and_default_port():
+    from certbot_safedeploy.config import parse_config
+
+    text = GOOD.replace('connect = "127.0.0.1:443"', 'connect = "127.0.0.1", starttls = "smtp"')
+    probe = parse_config(text).targets[0].probe
+    assert probe and probe.starttls == "smtp" and probe.port == 25
+    assert str(probe) == "127.0.0.1:25 (SNI example.com via STARTTLS/smtp)"
+
+
+def test_probe_unknown_starttls_names_the_choices():
+    from certbot_safedeploy.config import parse_config
+
+    with pytest.raises(ConfigError, match="unknown STARTTLS protocol 'gopher'.*smtp, imap, pop3, ldap"):
+        parse_config(GOOD.replace('servername = "example.com"',
+                                        'servername = "example.com", starttls = "gopher"'))

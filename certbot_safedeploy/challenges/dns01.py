@@ -1,9 +1,10 @@
 """dns-01 solver (RFC 8555 §8.4) over RFC 2136 UPDATE with TSIG.
 
-Follows a CNAME at ``_acme-challenge.<name>``, finds each zone by an SOA walk,
-sends one UPDATE per zone for all its values, then waits until every
-authoritative server of each zone serves them.  Cleanup deletes exactly the
-values it added.
+Follows the CNAME chain at ``_acme-challenge.<name>``, finds the owning zone and
+its update server and key (:mod:`.locate`), sends one UPDATE per zone for all
+its values, then waits until every authoritative server of each zone serves
+them.  Added values take the TTL of the TXT set already at the name, so that set
+keeps its TTL; cleanup deletes exactly the values it added.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import logging
 import os
 import stat
 from collections import defaultdict
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 from .. import fsutil
 from ..errors import ChallengeError
 from .dnsclient import DnsClient
-from .propagation import wait_for_propagation
-from .settings import ChallengeSettings
+from .locate import Locator, Target
+from .progress import Progress
+from .propagation import Server, servers_for, wait_for_propagation
+from .settings import ChallengeSettings, check_key_paths
 from .tsigkey import TsigKey, parse_key_file
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,17 @@ class TxtRecord:
     zone: str
     name: str  # the final owner name after CNAMEs
     value: str
+    server: str = ""  # HOST:PORT the UPDATE goes to; "" = find it again from the settings
+    tsig_key: Optional[str] = None
+    dns_port: Optional[int] = None  # port of the zone's authoritative servers
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> "TxtRecord":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in fields})  # type: ignore[arg-type]
 
 
 def load_tsig_key(path: str, warn: Callable[[str], None] = log.warning) -> TsigKey:
@@ -45,31 +59,53 @@ def load_tsig_key(path: str, warn: Callable[[str], None] = log.warning) -> TsigK
 
 
 class Dns01Solver:
-    def __init__(self, settings: ChallengeSettings, warn: Callable[[str], None] = log.warning) -> None:
-        if not settings.nsupdate_server:
-            raise ChallengeError("dns-01 needs --safedeploy-nsupdate-server (nsupdate_server)")
+    def __init__(self, settings: ChallengeSettings, warn: Callable[[str], None] = log.warning,
+                 progress: Progress | None = None) -> None:
+        if not settings.dns_enabled:
+            raise ChallengeError("dns-01 needs --safedeploy-nsupdate-server, [[challenge.zone]] entries "
+                                 "or a global TSIG key")
+        check_key_paths(settings)
         self.settings = settings
         self.warn = warn
-        key = load_tsig_key(settings.tsig_key, warn) if settings.tsig_key else None
-        self.client = DnsClient(settings.nsupdate_server, key, port=settings.dns_port)
+        self.progress = progress
+        self.locator = Locator(settings)
+        self._keys: dict[str, TsigKey] = {}
+        for path in settings.key_paths():
+            self.key(path)
+
+    def key(self, path: str | None) -> TsigKey | None:
+        if not path:
+            return None
+        if path not in self._keys:
+            self._keys[path] = load_tsig_key(path, self.warn)
+        return self._keys[path]
+
+    def client(self, record: TxtRecord) -> DnsClient:
+        if not record.server:  # state written before the server was recorded
+            target = self.locator.target(record.name)
+            record = dataclasses.replace(record, server=target.server, tsig_key=target.tsig_key)
+        return DnsClient(record.server, self.key(record.tsig_key))
 
     def plan(self, challenges: Sequence[tuple[str, str]]) -> list[TxtRecord]:
-        """(validation name, value) pairs -> records at their final names and zones."""
-        zones: dict[str, str] = {}
+        """(validation name, value) pairs -> records at their final names, with zone and server."""
+        targets: dict[str, Target] = {}
         records = []
         for name, value in challenges:
-            final = self.client.follow_cnames(name)[-1]
-            if final not in zones:
-                zones[final] = self.client.find_zone(final)
-            records.append(TxtRecord(zones[final], final, value))
+            final = self.locator.follow_cnames(name)[-1]
+            if final not in targets:
+                targets[final] = self.locator.target(final)
+            t = targets[final]
+            records.append(TxtRecord(t.zone, final, value, t.server, t.tsig_key, t.dns_port))
         return records
 
     def add(self, records: Sequence[TxtRecord]) -> None:
         """One UPDATE per zone; if one fails, the zones already updated are undone."""
         done: list[TxtRecord] = []
-        for zone, items in _by_zone(records).items():
+        for items in _by_zone(records).values():
             try:
-                self.client.update(zone, [(r.name, r.value) for r in items])
+                client = self.client(items[0])
+                ttls = client.txt_ttls(r.name for r in items)
+                client.update(items[0].zone, [(r.name, r.value) for r in items], ttls=ttls)
             except BaseException:
                 if done:
                     try:
@@ -80,16 +116,19 @@ class Dns01Solver:
             done += items
 
     def wait(self, records: Sequence[TxtRecord]) -> float:
-        waited = 0.0
-        for zone, items in _by_zone(records).items():
+        servers: list[Server] = []
+        for items in _by_zone(records).values():
             wanted: dict[str, set[str]] = defaultdict(set)
             for r in items:
                 wanted[r.name].add(r.value)
-            waited += wait_for_propagation(
-                self.client.nameservers(zone), self.client.port, wanted,
-                timeout=self.settings.propagation_timeout,
-                unreachable_fails=self.settings.unreachable_ns == "fail", warn=self.warn)
-        return waited
+            client = self.client(items[0])
+            names, glue = client.nameservers(items[0].zone)
+            nameservers = [(ns, glue.get(ns) or self.locator.addresses(ns)) for ns in names]
+            servers += servers_for(items[0].zone, nameservers, items[0].dns_port or client.port, wanted,
+                                   unreachable_fails=self.settings.unreachable_ns == "fail", warn=self.warn)
+        return wait_for_propagation(servers, timeout=self.settings.propagation_timeout,
+                                    unreachable_fails=self.settings.unreachable_ns == "fail", warn=self.warn,
+                                    progress=self.progress)
 
     def perform(self, challenges: Sequence[tuple[str, str]]) -> list[TxtRecord]:
         records = self.plan(challenges)
@@ -103,17 +142,17 @@ class Dns01Solver:
 
     def remove(self, records: Sequence[TxtRecord]) -> None:
         errors = []
-        for zone, items in _by_zone(records).items():
+        for items in _by_zone(records).values():
             try:
-                self.client.update(zone, [(r.name, r.value) for r in items], delete=True)
+                self.client(items[0]).update(items[0].zone, [(r.name, r.value) for r in items], delete=True)
             except ChallengeError as exc:
                 errors.append(str(exc))
         if errors:
             raise ChallengeError("cleanup left TXT records behind: " + "; ".join(errors))
 
 
-def _by_zone(records: Sequence[TxtRecord]) -> dict[str, list[TxtRecord]]:
-    grouped: dict[str, list[TxtRecord]] = defaultdict(list)
+def _by_zone(records: Sequence[TxtRecord]) -> dict[tuple[object, ...], list[TxtRecord]]:
+    grouped: dict[tuple[object, ...], list[TxtRecord]] = defaultdict(list)
     for r in records:
-        grouped[r.zone].append(r)
+        grouped[(r.zone, r.server, r.tsig_key, r.dns_port)].append(r)
     return grouped

@@ -8,15 +8,13 @@ RRset"), so other TXT records at the same name survive, and ``example.com`` and
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import dns.message
 import dns.name
 import dns.rcode
-import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
-import dns.tsigkeyring
 import dns.update
 
 from .tsigkey import TsigKey
@@ -30,7 +28,9 @@ def txt_rdata(value: str) -> str:
 
 
 def build_update(zone: str, records: Iterable[tuple[str, str]], key: TsigKey | None, *,
-                 delete: bool = False) -> dns.update.UpdateMessage:
+                 delete: bool = False, ttls: Mapping[str, int] | None = None) -> dns.update.UpdateMessage:
+    """Add (or delete) each value; an added value takes the TTL its name's TXT set already
+    has (``ttls``), so the set keeps it: servers hold one TTL per RRset (RFC 2181 §5.2)."""
     keyring = None
     if key is not None:
         keyring = {dns.name.from_text(key.name): dns.tsig.Key(key.name, key.secret, key.dns_algorithm)}
@@ -40,42 +40,84 @@ def build_update(zone: str, records: Iterable[tuple[str, str]], key: TsigKey | N
         if delete:
             update.delete(fqdn, dns.rdatatype.TXT, txt_rdata(value))
         else:
-            update.add(fqdn, CHALLENGE_TTL, dns.rdatatype.TXT, txt_rdata(value))
+            update.add(fqdn, (ttls or {}).get(name, CHALLENGE_TTL), dns.rdatatype.TXT, txt_rdata(value))
     return update
 
 
-_RCODE_HELP = {
-    dns.rcode.REFUSED: ("the server REFUSED the update",
-                        "allow it: update-policy { grant KEYNAME zonesub TXT; }; in the zone, "
-                        "and check that the key name matches"),
-    dns.rcode.NOTAUTH: ("the server is NOT AUTHORITATIVE for the zone (NOTAUTH)",
-                        "send updates to the zone's primary (--safedeploy-nsupdate-server), or the key is not accepted"),
-    dns.rcode.NOTZONE: ("a name is outside the zone (NOTZONE)",
-                        "check the CNAME delegation and that the zone cut was found correctly"),
-    dns.rcode.SERVFAIL: ("the server failed to apply the update (SERVFAIL)",
-                         "read the server's log: journal not writable, or the zone is not dynamic"),
-}
-
-_TSIG_HELP = {
-    "BADKEY": ("the server does not know the TSIG key (BADKEY)",
-               "use the key file the server includes; the key name and algorithm must match"),
-    "BADSIG": ("the TSIG signature did not verify (BADSIG)",
-               "the secret differs from the server's copy of the key"),
-    "BADTIME": ("the TSIG time check failed (BADTIME): clock skew over 300 s",
-                "fix the clock on this host or the server (timedatectl, chrony)"),
-}
+FLAVOURS = ("bind", "knot", "powerdns")
 
 
-def diagnose_rcode(rcode: dns.rcode.Rcode, zone: str, server: str) -> tuple[str, str]:
-    message, fix = _RCODE_HELP.get(
-        rcode, (f"the server answered {dns.rcode.to_text(rcode)}", "read the server's log"))
-    return f"update of zone {zone} at {server}: {message}", fix
+def flavour_of(version_text: str) -> str:
+    """``bind``, ``knot``, ``powerdns`` or ``""`` from a ``version.bind`` CH TXT answer."""
+    text = version_text.lower()
+    if "knot" in text:
+        return "knot"
+    if "powerdns" in text:
+        return "powerdns"
+    if text[:1].isdigit() or "bind" in text:
+        return "bind"
+    return ""
 
 
-def diagnose_tsig_error(error: Exception, zone: str, server: str) -> tuple[str, str]:
-    name = type(error).__name__
-    for code, (message, fix) in _TSIG_HELP.items():
-        if code.lower() in name.lower() or code in str(error):
-            return f"update of zone {zone} at {server}: {message}", fix
-    return (f"update of zone {zone} at {server}: TSIG failure ({name}: {error})",
-            "check the key file against the server's key")
+def _allow_fix(zone: str, key: str, flavour: str) -> str:
+    """What to change so that ``key`` may add TXT records in ``zone``, per server flavour."""
+    fixes = {
+        "bind": f'BIND: in zone "{zone}" set update-policy {{ grant {key} zonesub TXT; }};',
+        "knot": (f"Knot: define the key ({key}.) and an acl with key: {key}. and action: update, "
+                 f"and list that acl in the acl: of zone {zone} (Knot's log says 'ACL, denied')"),
+        "powerdns": (f"PowerDNS: dnsupdate=yes and allow-dnsupdate-from in pdns.conf, "
+                     f"pdnsutil import-tsig-key {key}. ALGORITHM SECRET (the same secret as the key file), "
+                     f"pdnsutil set-meta {zone} TSIG-ALLOW-DNSUPDATE {key}."),
+    }
+    chosen = [fixes[flavour]] if flavour in fixes else list(fixes.values())
+    return "; ".join(chosen)
+
+
+def _server_name(flavour: str) -> str:
+    return {"bind": "BIND", "knot": "Knot DNS", "powerdns": "PowerDNS"}.get(flavour, "the server")
+
+
+def diagnose_rcode(rcode: dns.rcode.Rcode, zone: str, server: str, key: str = "KEYNAME", flavour: str = "",
+                   *, signed: bool = True) -> tuple[str, str]:
+    """One line and a fix for an UPDATE answered with ``rcode`` (RFC 2136 §2.2)."""
+    who = _server_name(flavour)
+    prefix = f"update of zone {zone} at {server} ({who})" if flavour else f"update of zone {zone} at {server}"
+    if not signed:
+        # PowerDNS answers any TSIG failure so; dnspython reports it as FormError
+        return (f"{prefix}: the signed UPDATE got an UNSIGNED {dns.rcode.to_text(rcode)} reply: "
+                f"the server rejected the TSIG key {key} (unknown name, different secret or algorithm) "
+                "or does not accept updates for this zone",
+                _allow_fix(zone, key, flavour))
+    if rcode == dns.rcode.REFUSED:
+        return f"{prefix}: the server REFUSED the update (key {key} is not allowed to update this zone)", \
+            _allow_fix(zone, key, flavour)
+    if rcode == dns.rcode.NOTAUTH:
+        return (f"{prefix}: the server is NOT AUTHORITATIVE for the zone (NOTAUTH)",
+                "send the updates for this zone to its primary (server of its [[challenge.zone]] entry, "
+                "or --safedeploy-nsupdate-server)")
+    if rcode == dns.rcode.NOTZONE:
+        return (f"{prefix}: a name is outside the zone (NOTZONE)",
+                "check the _acme-challenge CNAME and that the zone's SOA is where the server expects it")
+    if rcode == dns.rcode.SERVFAIL:
+        return (f"{prefix}: the server failed to apply the update (SERVFAIL)",
+                "read the server's log: journal not writable, or the zone is not dynamic")
+    return f"{prefix}: the server answered {dns.rcode.to_text(rcode)}", "read the server's log"
+
+
+def diagnose_tsig_error(code: str, zone: str, server: str, key: str = "KEYNAME",
+                        flavour: str = "") -> tuple[str, str]:
+    """``code`` is the TSIG error (RFC 8945 §5.3): BADKEY, BADSIG or BADTIME."""
+    who = _server_name(flavour)
+    prefix = f"update of zone {zone} at {server} ({who})" if flavour else f"update of zone {zone} at {server}"
+    if code == "BADSIG":
+        return (f"{prefix}: the TSIG signature did not verify (BADSIG): the secret differs from the server's "
+                f"copy of key {key}", "use the key file whose secret the server has")
+    if code == "BADTIME":
+        return (f"{prefix}: the TSIG time check failed (BADTIME): clock skew over 300 s",
+                "fix the clock on this host or the server (timedatectl, chrony)")
+    if flavour == "knot" or not flavour:
+        return (f"{prefix}: NOTAUTH/BADKEY for key {key}: the server does not know the key, or (Knot) it "
+                f"knows the key but the zone's acl does not allow it",
+                f"check the key name and algorithm; {_allow_fix(zone, key, flavour or 'knot')}")
+    return (f"{prefix}: the server does not know the TSIG key {key} (BADKEY)",
+            f"the key name and algorithm must match the server's; {_allow_fix(zone, key, flavour)}")

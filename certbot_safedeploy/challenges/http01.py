@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 from ..errors import ChallengeError
 from .httpcheck import check_served
 from .settings import ChallengeSettings
-from .webroot import CreatedToken, remove_token, write_token
+from .webroot import CreatedToken, remove_tokens, write_token
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,6 @@ class Http01Solver:
                       "asking the CA anyway (use --safedeploy-self-check strict to stop here)")
 
     @staticmethod
-    def cleanup(created: Sequence[CreatedToken]) -> None:
-        for token in created:
-            remove_token(token)
+    def cleanup(created: Sequence[CreatedToken]) -> list[str]:
+        """Remove every token, then the directories they needed; return directories left."""
+        return remove_tokens(created)

@@ -1,4 +1,18 @@
-"""Challenge settings shared by the plugin (CLI options) and the hooks ([challenge] table)."""
+"""Challenge settings shared by the plugin and the hooks: the ``[challenge]`` table.
+
+The plugin reads the same table with ``--safedeploy-config FILE`` and lets its
+CLI options override it.  Per-zone entries (``[[challenge.zone]]``) name the
+server and TSIG key for a zone and every name below it, unless a longer entry
+matches::
+
+    [challenge]
+    resolver = "127.0.0.53"
+    [[challenge.zone]]
+    name = "example.com"
+    server = "ns1.example.com:53"
+    tsig_key = "/etc/letsencrypt/example.com.key"
+    dns_port = 53
+"""
 
 from __future__ import annotations
 
@@ -6,12 +20,38 @@ import dataclasses
 import os
 from typing import Any, Mapping
 
+from .. import fsutil
 from ..errors import ChallengeError
 from .validate import check_domain, normalize_webroot_map
 
 SELF_CHECK_MODES = ("warn", "strict", "off")
 UNREACHABLE_MODES = ("fail", "warn")
 DEFAULT_PROPAGATION_TIMEOUT = 120.0
+ZONE_KEYS = ("name", "server", "tsig_key", "dns_port")
+
+
+def _check_server(text: str, what: str) -> None:
+    if fsutil.split_host_port(text, 53)[1] is None:
+        raise ChallengeError(f"{what} {text!r} is not HOST[:PORT]", fix='write it like "192.0.2.53:53"')
+
+
+@dataclasses.dataclass(frozen=True)
+class ZoneEntry:
+    """Where UPDATEs for ``name`` and the names below it go, and with which key."""
+
+    name: str
+    server: str | None = None  # None: the zone's SOA MNAME
+    tsig_key: str | None = None  # None: the global key
+    dns_port: int | None = None  # authoritative checks; default: the server's port
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", check_domain(self.name, wildcard_ok=False))
+        if self.server is not None:
+            _check_server(self.server, f"zone {self.name}: server")
+        if self.tsig_key is not None and not os.path.isabs(self.tsig_key):
+            raise ChallengeError(f"zone {self.name}: tsig_key {self.tsig_key!r} must be an absolute path")
+        if self.dns_port is not None and not 0 < self.dns_port < 65536:
+            raise ChallengeError(f"zone {self.name}: dns_port must be between 1 and 65535")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +66,8 @@ class ChallengeSettings:
     dns_port: int | None = None
     propagation_timeout: float = DEFAULT_PROPAGATION_TIMEOUT
     unreachable_ns: str = "fail"
+    resolver: str | None = None  # HOST[:PORT] of a recursive resolver; None: the system's
+    zone: tuple[ZoneEntry, ...] = ()
 
     def __post_init__(self) -> None:
         if self.self_check not in SELF_CHECK_MODES:
@@ -36,8 +78,15 @@ class ChallengeSettings:
             raise ChallengeError("ports must be between 1 and 65535")
         if not 0 < self.propagation_timeout <= 3600:
             raise ChallengeError("propagation timeout must be between 1 and 3600 seconds")
-        if self.webroot is not None and not os.path.isabs(self.webroot):
-            raise ChallengeError(f"webroot {self.webroot!r} must be an absolute path")
+        for what, path in (("webroot", self.webroot), ("tsig_key", self.tsig_key)):
+            if path is not None and not os.path.isabs(path):
+                raise ChallengeError(f"{what} {path!r} must be an absolute path")
+        for what, server in (("nsupdate server", self.nsupdate_server), ("resolver", self.resolver)):
+            if server:
+                _check_server(server, what)
+        names = [z.name for z in self.zone]
+        if len(set(names)) != len(names):
+            raise ChallengeError("a [[challenge.zone]] name is listed twice")
 
     def webroot_for(self, domain: str) -> str | None:
         if domain.startswith("*."):
@@ -46,7 +95,7 @@ class ChallengeSettings:
 
     @property
     def dns_enabled(self) -> bool:
-        return bool(self.nsupdate_server)
+        return bool(self.nsupdate_server or self.zone or self.tsig_key)
 
     def methods_for(self, domain: str) -> list[str]:
         """Usable challenge types for ``domain``, preferred first."""
@@ -57,30 +106,107 @@ class ChallengeSettings:
             methods.append("dns-01")
         return methods
 
+    def zone_for(self, name: str) -> ZoneEntry | None:
+        """The longest ``[[challenge.zone]]`` entry that is ``name`` or a parent of it."""
+        name = name.rstrip(".").lower()
+        best: ZoneEntry | None = None
+        for entry in self.zone:
+            if name == entry.name or name.endswith("." + entry.name):
+                if best is None or len(entry.name) > len(best.name):
+                    best = entry
+        return best
+
+    def key_paths(self) -> list[str]:
+        return sorted({p for p in [self.tsig_key, *(z.tsig_key for z in self.zone)] if p})
+
 
 TABLE_KEYS = tuple(f.name for f in dataclasses.fields(ChallengeSettings))
+_NUMBERS: dict[str, type | tuple[type, ...]] = {
+    "http_port": int, "dns_port": int, "propagation_timeout": (int, float)}
+_STRINGS = ("webroot", "self_check", "self_check_address", "nsupdate_server", "tsig_key", "unreachable_ns",
+            "resolver", "name", "server")
 
 
-def settings_from_table(table: Mapping[str, Any], source: str) -> ChallengeSettings:
-    """Build settings from the config's ``[challenge]`` table (hooks)."""
+def _check_types(table: Mapping[str, Any], where: str, source: str) -> None:
+    for key, value in table.items():
+        kind = _NUMBERS.get(key)
+        if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ChallengeError(f"{where}.{key} must be a number", path=source)
+        if key in _STRINGS and not isinstance(value, str):
+            raise ChallengeError(f"{where}.{key} must be a string", path=source)
+
+
+def _zone_entries(raw: Any, source: str) -> tuple[ZoneEntry, ...]:
+    if not isinstance(raw, list):
+        raise ChallengeError("[challenge].zone must be an array of tables: write [[challenge.zone]]", path=source)
+    entries = []
+    for i, item in enumerate(raw):
+        where = f"[challenge].zone[{i}]"
+        if not isinstance(item, dict):
+            raise ChallengeError(f"{where} must be a table", path=source)
+        unknown = sorted(set(item) - set(ZONE_KEYS))
+        if unknown or "name" not in item:
+            raise ChallengeError(f"{where}: " + (f"unknown key {unknown[0]!r}" if unknown else "missing 'name'"),
+                                 path=source, fix=f"allowed: {', '.join(ZONE_KEYS)}")
+        _check_types(item, where, source)
+        entries.append(ZoneEntry(**item))
+    return tuple(entries)
+
+
+def settings_from_table(table: Mapping[str, Any], source: str,
+                        overrides: Mapping[str, Any] | None = None) -> ChallengeSettings:
+    """Build settings from the config's ``[challenge]`` table; ``overrides`` (plugin CLI) win."""
     unknown = sorted(set(table) - set(TABLE_KEYS))
     if unknown:
         raise ChallengeError(f"[challenge]: unknown key {unknown[0]!r}", path=source,
                              fix=f"allowed: {', '.join(sorted(TABLE_KEYS))}")
     values = dict(table)
-    if "webroot_map" in values:
-        if not isinstance(values["webroot_map"], dict):
-            raise ChallengeError("[challenge].webroot_map must be a table", path=source)
-        values["webroot_map"] = normalize_webroot_map(values["webroot_map"])
-    types: dict[str, type | tuple[type, ...]] = {
-        "http_port": int, "dns_port": int, "propagation_timeout": (int, float)}
-    for key, kind in types.items():
-        if key in values and (not isinstance(values[key], kind) or isinstance(values[key], bool)):
-            raise ChallengeError(f"[challenge].{key} must be a number", path=source)
-    for key in ("webroot", "self_check", "self_check_address", "nsupdate_server", "tsig_key", "unreachable_ns"):
-        if key in values and not isinstance(values[key], str):
-            raise ChallengeError(f"[challenge].{key} must be a string", path=source)
     try:
+        if "webroot_map" in values:
+            if not isinstance(values["webroot_map"], dict):
+                raise ChallengeError("[challenge].webroot_map must be a table", path=source)
+            values["webroot_map"] = normalize_webroot_map(values["webroot_map"])
+        _check_types({k: v for k, v in values.items() if k != "zone"}, "[challenge]", source)
+        if "zone" in values:
+            values["zone"] = _zone_entries(values["zone"], source)
+        values.update(overrides or {})
         return ChallengeSettings(**values)
     except ChallengeError as exc:
-        raise ChallengeError(f"[challenge]: {exc.message}", path=source, fix=exc.fix) from None
+        message = exc.message if exc.message.startswith("[challenge]") else f"[challenge]: {exc.message}"
+        raise ChallengeError(message, path=source, fix=exc.fix) from None
+
+
+def check_key_paths(settings: ChallengeSettings, source: str = "") -> None:
+    """Every TSIG key file: absolute, owned by root (or us), not writable by group or others.
+
+    A key that others can replace lets them choose what we sign; one they can
+    read lets them update the zone (that is a warning in :func:`load_tsig_key`).
+    """
+    require_root = os.geteuid() == 0
+    if source and settings.key_paths() and os.path.isabs(source):
+        problem = fsutil.unsafe_ownership(source, require_root=require_root)
+        if problem:
+            raise ChallengeError(f"names TSIG keys, but {problem}", path=source,
+                                 fix=f"chown root:root {source} && chmod go-w {source}")
+    for path in settings.key_paths():
+        try:
+            problem = fsutil.unsafe_ownership(path, require_root=require_root)
+        except FileNotFoundError:
+            raise ChallengeError("the TSIG key file does not exist", path=path,
+                                 fix=f"create it with tsig-keygen, or fix tsig_key in {source or 'the options'}") from None
+        if problem:
+            raise ChallengeError(f"unsafe TSIG key file: {problem}", path=path,
+                                 fix=f"chown root:root {path} && chmod 0600 {path}")
+
+
+def settings_from_file(path: str, overrides: Mapping[str, Any]) -> ChallengeSettings:
+    """The ``[challenge]`` table of the safedeploy config at ``path``, with ``overrides`` on top."""
+    from ..config import load_config
+
+    if not os.path.isabs(path):
+        raise ChallengeError(f"--safedeploy-config {path!r} must be an absolute path")
+    config = load_config(path)
+    table = config.raw_sections.get("challenge", {})
+    settings = settings_from_table(table, path, overrides)
+    check_key_paths(settings, path)
+    return settings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+from typing import Sequence
 
 from .. import fsutil
 from ..errors import ChallengeError
@@ -63,10 +64,22 @@ def write_token(webroot: str, token: str, content: str) -> CreatedToken:
     return CreatedToken(path, tuple(created))
 
 
-def remove_token(created: CreatedToken) -> None:
-    fsutil.unlink_quietly([created.path])
-    for directory in reversed(created.created_dirs):
+def remove_tokens(created: Sequence[CreatedToken]) -> list[str]:
+    """Remove the token files, then the directories we created, deepest first.
+
+    Several names may share one webroot: the first token created the directories,
+    the others only files in them, so every file goes before any directory.
+    Returns the created directories still present (not empty: the admin's files,
+    or tokens of another run that will remove them).
+    """
+    fsutil.unlink_quietly([c.path for c in created])
+    dirs = sorted({d for c in created for d in c.created_dirs}, key=lambda d: d.count(os.sep), reverse=True)
+    left = []
+    for directory in dirs:
         try:
             os.rmdir(directory)
+        except FileNotFoundError:
+            pass
         except OSError:
-            pass  # not empty: another challenge or the admin's own files
+            left.append(directory)  # not empty: another challenge or the admin's own files
+    return left

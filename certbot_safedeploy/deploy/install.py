@@ -80,6 +80,40 @@ def _check_destination(dest: str) -> None:
                            fix="remove it or choose another path")
 
 
+def _parse_journal(journal: object, path: str) -> tuple[str, list[tuple[str, str | None, str | None]]]:
+    """(direction, [(dest, staged, backup)]) of a journal; InstallError if its shape is wrong."""
+    bad = InstallError("malformed journal", path=path,
+                       fix="inspect the destinations by hand, then delete the journal")
+
+    def optional_path(value: object) -> str | None:
+        if value is None or (isinstance(value, str) and os.path.isabs(value)):
+            return value
+        raise bad
+
+    if not isinstance(journal, dict) or journal.get("direction") not in ("forward", "back"):
+        raise bad
+    raw = journal.get("entries")
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise bad
+    entries = []
+    for entry in raw:
+        dest = optional_path(entry.get("dest"))
+        if dest is None:
+            raise bad
+        entries.append((dest, optional_path(entry.get("staged")), optional_path(entry.get("backup"))))
+    return str(journal["direction"]), entries
+
+
+def journals(state_dir: str) -> list[str]:
+    """Lineage names with a journal in ``state_dir`` (an install or rollback in flight)."""
+    directory = os.path.join(state_dir, "journal")
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return sorted(n[:-len(".json")] for n in names if n.endswith(".json") and not n.startswith("."))
+
+
 class Installer:
     """Installs one lineage's files; one journal per lineage."""
 
@@ -109,13 +143,13 @@ class Installer:
         except (OSError, ValueError) as exc:
             raise InstallError(f"unreadable journal: {exc}", path=self.journal,
                                fix="inspect the destinations by hand, then delete the journal") from None
-        direction, entries = journal["direction"], journal["entries"]
-        for entry in entries:
+        direction, entries = _parse_journal(journal, self.journal)
+        for dest, staged, backup in entries:
             if direction == "forward":
-                if entry["staged"] and os.path.exists(entry["staged"]):
-                    fsutil.commit_file(entry["staged"], entry["dest"])
+                if staged and os.path.exists(staged):
+                    fsutil.commit_file(staged, dest)
             else:
-                self._restore_one(entry["dest"], entry["backup"])
+                self._restore_one(dest, backup)
         self._clear_journal()
         return (f"recovered an interrupted {'install' if direction == 'forward' else 'rollback'} "
                 f"of {len(entries)} file(s) from {self.journal}")

@@ -19,14 +19,16 @@ from typing import Callable, Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..config import Config, Target
+from ..config import Config, Probe, Target
 from ..errors import SafeDeployError
 from ..lineage import read_lineage
 from ..trust import load_trust_store
 from ..verify.lineage import LineageData, VerifiedLineage, verify_lineage
-from .install import Installed, Installer
+from .install import Installed, Installer, journals
+from .lock import LockError, deploy_lock
 from .plan import build_plan
-from .service import fetch_served_leaf, probe_until, run_command
+from .service import Judge, fetch_served_leaf, probe_until, run_command
+from .tlsclient import Served
 
 DEPLOYED, REFUSED, USAGE, ROLLED_BACK, ROLLBACK_FAILED = 0, 1, 2, 3, 4
 OUTCOMES = {DEPLOYED: "deployed", REFUSED: "refused", ROLLED_BACK: "rolled back",
@@ -74,14 +76,56 @@ def lazy_lineage(lineage_dir: str) -> Callable[[], LineageData]:
 
 
 def deploy_data(config: Config, name: str, read: Callable[[], LineageData], domains: Sequence[str], *,
-                dry_run: bool = False) -> DeployResult:
+                dry_run: bool = False, lock_timeout: float | None = None) -> DeployResult:
     """Deploy lineage ``name`` from material ``read()`` returns (a certbot lineage
-    directory, or a fleet certificate and a local key held in memory)."""
+    directory, or a fleet certificate and a local key held in memory).
+
+    Everything from journal recovery to the last probe or rollback runs under
+    the state directory's deploy lock (:mod:`.lock`); a dry run takes no lock.
+    """
     targets = config.targets_for(name)
     result = DeployResult(name, DEPLOYED, [t.name for t in targets])
     if not targets:
         result.lines.append(f"lineage {name!r} has no target in {config.source}: nothing to deploy")
         return result
+    if dry_run:
+        return _deploy_unlocked(config, name, read, domains, targets, result, dry_run=True)
+    try:
+        with deploy_lock(config.state_dir, f"deploy {name}", lock_timeout):
+            return _deploy_unlocked(config, name, read, domains, targets, result, dry_run=False)
+    except LockError as exc:
+        result.exit_code = REFUSED
+        result.lines.append(f"refused: {exc}")
+        return result
+
+
+def recover_all(config: Config, lock_timeout: float | None = None) -> tuple[list[str], bool]:
+    """The boot step: complete or undo every interrupted install in the state directory.
+
+    Returns (lines, ok); runs under the deploy lock like any deploy.
+    """
+    lines: list[str] = []
+    ok = True
+    try:
+        with deploy_lock(config.state_dir, "recover", lock_timeout):
+            for name in journals(config.state_dir):
+                try:
+                    done = Installer(config.state_dir, name, config.backups).recover()
+                except (SafeDeployError, OSError) as exc:
+                    ok = False
+                    lines.append(f"error: {name}: {exc}")
+                    continue
+                if done:
+                    lines.append(f"{name}: {done}")
+    except LockError as exc:
+        return [f"error: {exc}"], False
+    if ok and not lines:
+        lines.append(f"no interrupted install in {config.state_dir}: nothing to do")
+    return lines, ok
+
+
+def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData], domains: Sequence[str],
+                     targets: Sequence[Target], result: DeployResult, *, dry_run: bool) -> DeployResult:
     installer = Installer(config.state_dir, name, config.backups)
     try:
         if not dry_run:
@@ -105,7 +149,8 @@ def deploy_data(config: Config, name: str, read: Callable[[], LineageData], doma
         result.lines.append(f"dry run: {lineage_dir} verified; would install:")
         result.lines.extend(f"  [{p.target}] {p.describe()}" for p in plan)
         for t in targets:
-            result.lines.append(f"  [{t.name}] then check {list(t.check) or '-'}, "
+            preset = f"service {t.service} preset: " if t.service else ""
+            result.lines.append(f"  [{t.name}] {preset}then check {list(t.check) or '-'}, "
                                 f"reload {list(t.reload) or '-'}, probe {t.probe or '-'}")
         return result
     served_before = {t.name: _served(t) for t in targets}
@@ -115,8 +160,10 @@ def deploy_data(config: Config, name: str, read: Callable[[], LineageData], doma
         result.exit_code = REFUSED
         result.lines.append(f"refused: install failed before any live file changed: {exc}")
         return result
+    if not any(r.changed for r in records):
+        result.lines.append("every destination already holds this certificate: no file changed")
     new_leaf = material.leaf.public_bytes(Encoding.DER)
-    failure, stage = _check_reload_probe(targets, new_leaf, result)
+    failure, stage = _check_reload_probe(config, targets, new_leaf, result)
     if failure is None:
         result.lines.append(f"deployed {name} to {', '.join(result.targets)}")
         return result
@@ -140,7 +187,23 @@ def _served(target: Target) -> bytes | None:
         return None
 
 
-def _check_reload_probe(targets: Sequence[Target], new_leaf: bytes,
+def client_judge(trust_anchors: Sequence[str], probe: Probe) -> Judge:
+    """The probe's chain check: a client with ``trust_anchors`` validates what was served."""
+    from ..verify.served import judge_served
+
+    trust = load_trust_store(trust_anchors)
+
+    def judge(served: Served) -> str | None:
+        if served.source == "none":  # this Python cannot see the chain; the leaf matched
+            return None
+        verdict = judge_served(served.leaf, served.chain, trust, servername=probe.servername,
+                               now=datetime.datetime.now(datetime.timezone.utc), where=str(probe))
+        return None if verdict.ok else f"the new certificate is served, but a client rejects it: {verdict.summary()}"
+
+    return judge
+
+
+def _check_reload_probe(config: Config, targets: Sequence[Target], new_leaf: bytes,
                         result: DeployResult) -> tuple[str | None, str]:
     """Run every check, then every reload, then every probe; first failure wins."""
     for t in targets:
@@ -155,7 +218,7 @@ def _check_reload_probe(targets: Sequence[Target], new_leaf: bytes,
                 return f"[{t.name}] reload {list(t.reload)} failed ({outcome.detail})", "reload"
     for t in targets:
         if t.probe:
-            probed = probe_until(t.probe, new_leaf)
+            probed = probe_until(t.probe, new_leaf, client_judge(config.trust_anchors, t.probe))
             if not probed.ok:
                 return f"[{t.name}] probe failed: {probed.detail}", "probe"
             result.lines.append(f"[{t.name}] {probed.detail}")

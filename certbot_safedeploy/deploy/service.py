@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 import ssl
 import subprocess
 import time
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 from ..config import Probe
+from .tlsclient import Served, fetch
 
 COMMAND_TIMEOUT = 120.0
 CONSECUTIVE = 3  # matching handshakes in a row before a probe counts as passed
@@ -38,17 +38,14 @@ def run_command(argv: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> Comman
                          f"exit {proc.returncode}" + (f": {tail}" if tail else ""))
 
 
+def fetch_served(probe: Probe) -> Served:
+    """The leaf and chain the service presents for ``probe.servername`` (STARTTLS first if set)."""
+    return fetch(probe.host, probe.port, probe.servername, min(probe.timeout, 5), probe.starttls)
+
+
 def fetch_served_leaf(probe: Probe) -> bytes:
     """DER of the leaf the service serves for ``probe.servername``."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # we compare bytes with the expected leaf
-    with socket.create_connection((probe.host, probe.port), timeout=min(probe.timeout, 5)) as raw:
-        with context.wrap_socket(raw, server_hostname=probe.servername) as tls:
-            der = tls.getpeercert(binary_form=True)
-    if not der:
-        raise ssl.SSLError("no peer certificate")
-    return der
+    return fetch_served(probe).leaf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,12 +54,17 @@ class ProbeResult:
     detail: str
 
 
-def probe_until(probe: Probe, expected: bytes | None) -> ProbeResult:
+Judge = Callable[[Served], Optional[str]]  # what is wrong with a served chain, or None
+
+
+def probe_until(probe: Probe, expected: bytes | None, judge: Judge | None = None) -> ProbeResult:
     """Poll until the served leaf equals ``expected`` (or, if None, any TLS answer).
 
     A reload is asynchronous: old workers keep accepting for a moment while they
     shut down.  So the probe retries until ``probe.timeout`` and only succeeds
-    after :data:`CONSECUTIVE` matching handshakes in a row.
+    after :data:`CONSECUTIVE` matching handshakes in a row.  Once the expected
+    leaf is served, ``judge`` looks at the whole chain: a problem there is final
+    (the new configuration sends it), so the probe fails at once.
     """
     deadline = time.monotonic() + probe.timeout
     last = "no answer"
@@ -70,15 +72,19 @@ def probe_until(probe: Probe, expected: bytes | None) -> ProbeResult:
     streak = 0
     while True:
         try:
-            served = fetch_served_leaf(probe)
+            served = fetch_served(probe)
         except (OSError, ssl.SSLError) as exc:
             streak = 0
-            last = f"TLS connection to {probe.host}:{probe.port} failed: {exc}"
+            last = f"TLS connection to {probe} failed: {exc}"
         else:
-            if expected is None or served == expected:
+            if expected is None or served.leaf == expected:
+                problem = judge(served) if judge is not None else None
+                if problem:
+                    return ProbeResult(False, f"{probe}: {problem}")
                 streak += 1
                 if streak >= CONSECUTIVE:
-                    return ProbeResult(True, f"{probe.host}:{probe.port} serves the expected certificate")
+                    chain = " with a chain a client validates" if judge is not None else ""
+                    return ProbeResult(True, f"{probe} serves the expected certificate{chain}")
                 time.sleep(0.1)
                 continue
             streak = 0

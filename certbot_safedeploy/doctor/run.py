@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+from typing import Mapping
 
 from ..config import Config, load_config
 from ..errors import SafeDeployError
 from ..verify import report
 from ..verify.report import Report
 from .checks import run_checks
+from .traps import service_checks
 from .snapshot import take_snapshot
 
 
-def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", live: bool = False) -> Report:
+def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", live: bool = False,
+               service_configs: Mapping[str, str] | None = None) -> Report:
     rep = Report(config_dir)
     config: Config | None = None
     extra: list[tuple[str, str]] = []
@@ -29,6 +32,7 @@ def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", liv
     snap = take_snapshot(config_dir, system_root, extra)
     targets = [(t.name, t.lineage) for t in config.targets] if config else []
     rep.extend(run_checks(snap, targets, config_path))
+    rep.extend(service_checks(config_dir, config, config_path, system_root=system_root, locations=service_configs))
     if live:
         from .live import live_checks
 

@@ -1,8 +1,8 @@
 """``certbot-safedeploy fleet ...``: argument parsing and exit codes only.
 
-Imports stay lazy: a ``fleet pull`` that finds nothing new loads SQLAlchemy
-and the database driver, but neither cryptography's X.509 code nor the deploy
-pipeline.
+Imports stay lazy: a ``fleet pull`` that finds nothing new loads the database
+driver (psycopg or sqlite3) and nothing else heavy: not SQLAlchemy, not
+cryptography, not the deploy pipeline (:mod:`.wire`).
 """
 
 from __future__ import annotations
@@ -16,18 +16,24 @@ from typing import Any
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def _context(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
     from ..cli import _config_path
     from ..config import load_config
     from ..errors import ConfigError
     from .settings import FleetSettingsError, settings_from_table
-    from .store import Store
 
     config = load_config(_config_path(args.config))
     try:
         settings = settings_from_table(config.raw_sections.get("fleet", {}), config.state_dir)
     except FleetSettingsError as exc:  # pragma: no cover - load_config checked it already
         raise ConfigError(f"fleet.{exc.key}: {exc.message}", path=config.source, fix=exc.fix) from None
+    return config, settings
+
+
+def _context(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from .store import Store
+
+    config, settings = _settings(args)
     return config, settings, Store.open(settings)
 
 
@@ -68,15 +74,19 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 def cmd_pull(args: argparse.Namespace) -> int:
     from ..errors import FleetError
     from .pull import pull
+    from .wire import DirectStore
 
-    config, settings, store = _context(args)
+    config, settings = _settings(args)
+    store = DirectStore(settings)
     try:
         run = pull(config, settings, store, _local(settings), now=int(time.time()), names=args.names,
-                   lock_timeout=args.lock_timeout)
+                   lock_timeout=args.lock_timeout, retry_now=args.retry_now)
     except FleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         _notify(config, "fleet pull", settings.server, str(exc))
         return EXIT_FAILED
+    finally:
+        store.close()
     for out in run.outcomes:
         stream = sys.stdout if out.exit_code == 0 else sys.stderr
         for line in out.lines:
@@ -84,7 +94,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         if out.exit_code:
             _notify(config, "fleet pull", out.name, f"{out.outcome}: " + " | ".join(out.lines),
                     server=settings.server, exit_code=out.exit_code)
-        if out.outcome not in ("unchanged", "awaiting issuance", "not in store"):
+        if out.outcome not in ("unchanged", "awaiting issuance", "not in store", "backing off", "not accepted"):
             _record(config, out)
     for line in run.lines:
         print(line, file=sys.stderr if run.exit_code else sys.stdout)
@@ -122,7 +132,7 @@ def cmd_renew(args: argparse.Namespace) -> int:
             return EXIT_FAILED
     run = renew(config, settings, store, now=int(time.time()), names=args.names)
     for line in run.lines:
-        print(line, file=sys.stderr if "FAILED" in line or "held back" in line else sys.stdout)
+        print(line, file=sys.stderr if any(w in line for w in ("FAILED", "held back", "REFUSED")) else sys.stdout)
     return run.exit_code
 
 
@@ -132,12 +142,77 @@ def cmd_status(args: argparse.Namespace) -> int:
     _, settings, store = _context(args)
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
-    entries = [judge(row, now, stale) for row in store.status_rows()]
+    entries = [judge(row, now, stale, typed=store.is_postgresql) for row in store.status_rows()]
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=1))
     else:
         print(render_table(entries, now, color=sys.stdout.isatty()))
     return EXIT_OK if all(e.ok for e in entries) else EXIT_FAILED
+
+
+def _domains(values: list[str]) -> list[str]:
+    from .csr import check_domains
+
+    return list(check_domains(values))
+
+
+def cmd_allow(args: argparse.Namespace) -> int:
+    from .central import allow
+    from .localstate import check_name
+
+    _, _, store = _context(args)
+    store.migrate()
+    new = allow(store, check_name(args.server), _domains(args.domain), int(time.time()))
+    print(f"{store.label}: server {args.server!r} may now hold " + (", ".join(new) if new else "nothing new")
+          + ("; the next fleet renew accepts its waiting enrollments" if new else ""))
+    return EXIT_OK
+
+
+def cmd_disallow(args: argparse.Namespace) -> int:
+    from .central import disallow
+
+    _, _, store = _context(args)
+    gone = disallow(store, args.server, _domains(args.domain))
+    missing = [d for d in _domains(args.domain) if d not in gone]
+    print(f"{store.label}: server {args.server!r} may no longer hold {', '.join(gone) or 'nothing'}"
+          + (f" (was not allowed: {', '.join(missing)})" if missing else "")
+          + ("; fleet renew stops issuing them for it" if gone else ""))
+    return EXIT_OK
+
+
+def cmd_allowed(args: argparse.Namespace) -> int:
+    from .central import allowed_list
+
+    _, _, store = _context(args)
+    for server, domains in allowed_list(store).items():
+        if not args.server or server == args.server:
+            print(f"{server}: {' '.join(domains)}")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from .central import forget
+
+    _, _, store = _context(args)
+    count = forget(store, args.name)
+    if not count:
+        print(f"error: {args.name!r} is not in {store.label}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{store.label}: forgot {args.name!r} ({count} row(s): certificate, enrollments, reports, attempts); "
+          "servers that still pull it are told it is not in the store")
+    return EXIT_OK
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    from .central import grant
+    from .localstate import check_name
+    from .wire import read_password
+
+    _, _, store = _context(args)
+    store.migrate()
+    for line in grant(store, check_name(args.server), read_password(args.password_file)):
+        print(line)
+    return EXIT_OK
 
 
 def cmd_units(args: argparse.Namespace) -> int:
@@ -179,9 +254,23 @@ def add_parser(sub: Any) -> None:
     p = cmd("pull", cmd_pull, "install the newest certificate of each enrolled name (systemd timer)")
     p.add_argument("names", nargs="*", help="only these names (default: every enrolled name)")
     p.add_argument("--lock-timeout", type=float, default=600.0, help="wait this long for another pull")
+    p.add_argument("--retry-now", action="store_true", help="retry a failed deploy without waiting for its back-off")
     p = cmd("renew", cmd_renew, "issue due names with certbot --csr and publish them (central host)")
     p.add_argument("names", nargs="*", help="only these names")
     p.add_argument("--force", action="store_true", help="renew NAMES now even if not due")
+    p = cmd("allow", cmd_allow, "let SERVER hold these exact names (central host; wildcards written out)")
+    p.add_argument("server")
+    p.add_argument("--domain", "-d", action="append", required=True, help="a name, e.g. www.example.com or *.example.com")
+    p = cmd("disallow", cmd_disallow, "take names away from SERVER (central host; approves a takeover)")
+    p.add_argument("server")
+    p.add_argument("--domain", "-d", action="append", required=True)
+    p = cmd("allowed", cmd_allowed, "list the allow list (central host)")
+    p.add_argument("server", nargs="?")
+    p = cmd("forget", cmd_forget, "drop certificate NAME and every row about it (central host)")
+    p.add_argument("name")
+    p = cmd("grant", cmd_grant, "create or update SERVER's own PostgreSQL login role (central host)")
+    p.add_argument("server")
+    p.add_argument("--password-file", required=True, help="root-owned 0600 file with the role's password")
     p = cmd("status", cmd_status, "per name and server: published, served, last pull, failures")
     p.add_argument("--json", action="store_true")
     p.add_argument("--stale-after-hours", type=float, help="default: [fleet] stale_after_hours (26)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
@@ -25,6 +26,7 @@ KEY_TYPES = ("ec", "rsa")
 class CsrInfo:
     domains: tuple[str, ...]
     pin: str  # RFC 7469 pin of the CSR's public key
+    common_names: tuple[str, ...] = ()
 
 
 def generate_key(key_type: str) -> bytes:
@@ -78,10 +80,11 @@ def read_csr(csr_pem: bytes) -> CsrInfo:
     """Parse a CSR from the store; refuse a bad signature or one without SANs."""
     try:
         csr = x509.load_pem_x509_csr(csr_pem)
+        signature_ok = csr.is_signature_valid
     except ValueError as exc:
         raise FleetError(f"the stored CSR is not a PEM PKCS #10 request: {exc}",
                          fix="enroll the name again on its server") from None
-    if not csr.is_signature_valid:
+    if not signature_ok:
         raise FleetError("the stored CSR's signature does not verify",
                          fix="enroll the name again on its server")
     try:
@@ -89,5 +92,23 @@ def read_csr(csr_pem: bytes) -> CsrInfo:
     except x509.ExtensionNotFound:
         raise FleetError("the stored CSR has no subjectAltName",
                          fix="enroll the name again on its server") from None
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise FleetError(f"the stored CSR's extensions are malformed: {exc}",
+                         fix="enroll the name again on its server") from None
     domains = tuple(ext.value.get_values_for_type(x509.DNSName))
-    return CsrInfo(domains, pin_of_public_key(csr.public_key()))  # type: ignore[arg-type]
+    if not domains or len(ext.value) != len(domains):
+        raise FleetError("the stored CSR asks for names other than DNS names (or none)",
+                         fix="enroll the name again on its server")
+    try:
+        cns = tuple(str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
+    except ValueError as exc:
+        raise FleetError(f"the stored CSR's subject is malformed: {exc}", fix="enroll the name again") from None
+    try:
+        key = csr.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise FleetError(f"the stored CSR's key cannot be read: {exc}", fix="enroll the name again") from None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        raise FleetError(f"the stored CSR's RSA key has {key.key_size} bits", fix="rekey with --key-type ec")
+    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+        raise FleetError("the stored CSR's key is neither RSA nor EC", fix="rekey with --key-type ec")
+    return CsrInfo(domains, pin_of_public_key(key), tuple(c.lower() for c in cns))

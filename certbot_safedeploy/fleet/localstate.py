@@ -5,7 +5,8 @@ Layout under ``key_dir`` (0700, root):
     NAME/enrollment.json   domains and key type
     NAME/privkey.pem       the live key (0600 from creation, never leaves the host)
     NAME/privkey.next.pem  a rekey's new key, until its certificate is installed
-    NAME/installed.json    serial and SHA-256 of the certificate last deployed
+    NAME/installed.json    serial and SHA-256 of the certificate last deployed, last probe time
+    NAME/retry.json        a failed deploy of a published certificate: count and next try
     .pull.lock             flock: one pull at a time
 """
 
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -23,7 +22,7 @@ import time
 from typing import Any, Iterator
 
 from ..errors import FleetError
-from ..fsutil import FileSpec, make_private_dir, write_file_atomic
+from ..fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 KEY, NEXT_KEY = "privkey.pem", "privkey.next.pem"
@@ -47,6 +46,17 @@ class Enrollment:
 class Installed:
     serial: str
     sha256: str  # of cert + chain as published
+    probed_at: int = 0  # when what is served was last checked (a deploy probes too)
+
+
+@dataclasses.dataclass(frozen=True)
+class Retry:
+    """A published certificate whose deploy failed here: wait before reloading again."""
+
+    serial: str
+    sha256: str
+    failures: int
+    next_at: int
 
 
 def fingerprint(cert_pem: str, chain_pem: str) -> str:
@@ -164,11 +174,33 @@ class LocalFleet:
         data = self._read_json(name, "installed.json")
         if data is None:
             return None
-        return Installed(str(data["serial"]), str(data["sha256"]))
+        try:
+            return Installed(str(data["serial"]), str(data["sha256"]), int(data.get("probed_at", data.get("at", 0))))
+        except (KeyError, TypeError, ValueError):
+            return None  # unreadable: the next pull redeploys
 
     def record_installed(self, name: str, installed: Installed) -> None:
+        now = int(time.time())
         self._write_json(name, "installed.json", {"serial": installed.serial, "sha256": installed.sha256,
-                                                  "at": int(time.time())})
+                                                  "at": now, "probed_at": installed.probed_at or now})
+        self.clear_retry(name)
+
+    def retry(self, name: str) -> Retry | None:
+        data = self._read_json(name, "retry.json")
+        try:
+            return None if data is None else Retry(str(data["serial"]), str(data["sha256"]),
+                                                   int(data["failures"]), int(data["next_at"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def record_retry(self, name: str, retry: Retry) -> None:
+        self._write_json(name, "retry.json", dataclasses.asdict(retry))
+
+    def clear_retry(self, name: str) -> None:
+        try:
+            os.unlink(self.path(name, "retry.json"))
+        except FileNotFoundError:
+            pass
 
     # -- one pull at a time ----------------------------------------------------------
     @contextlib.contextmanager
@@ -178,18 +210,9 @@ class LocalFleet:
         path = os.path.join(self.directory, ".pull.lock")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise FleetError(f"another pull has held the lock for {timeout:.0f} s", path=path,
-                                         fix="look for a hung `certbot-safedeploy fleet pull`") from None
-                    time.sleep(0.05)
+            if not flock_within(fd, timeout):
+                raise FleetError(f"another pull has held the lock for {timeout:.0f} s", path=path,
+                                 fix="look for a hung `certbot-safedeploy fleet pull`")
             yield
         finally:
             os.close(fd)

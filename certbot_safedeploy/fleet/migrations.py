@@ -15,6 +15,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from ..errors import FleetError
+from . import pgroles
 
 _V1 = (
     "CREATE TABLE safedeploy_schema (version INTEGER NOT NULL)",
@@ -55,15 +56,65 @@ _V2 = (
 )
 
 
-def _run(statements: tuple[str, ...]) -> Callable[[sa.Connection], None]:
+_V3 = (  # the allow list, servers' own enrollment rows, reports keyed by enrollment
+    """CREATE TABLE allowed_names (
+        server VARCHAR(128) NOT NULL,
+        domain VARCHAR(253) NOT NULL,
+        added_at BIGINT NOT NULL,
+        PRIMARY KEY (server, domain))""",
+    """CREATE TABLE enrollments (
+        name VARCHAR(128) NOT NULL,
+        server VARCHAR(128) NOT NULL,
+        domains TEXT NOT NULL,
+        key_type VARCHAR(16) NOT NULL,
+        csr_pem TEXT NOT NULL,
+        csr_pin VARCHAR(64) NOT NULL,
+        enrolled_at BIGINT NOT NULL,
+        takeover BOOLEAN NOT NULL DEFAULT FALSE,
+        refusal TEXT,
+        PRIMARY KEY (name, server))""",
+    "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin, enrolled_at) "
+    "SELECT name, server, domains, key_type, csr_pem, csr_pin, enrolled_at FROM certificates",
+    # names enrolled before v3 stay allowed to the server that holds them
+    "INSERT INTO allowed_names (server, domain, added_at) SELECT c.server, d.{json_value}, min(c.enrolled_at) "
+    "FROM certificates c, {json_each} GROUP BY c.server, d.{json_value}",
+    """CREATE TABLE server_reports_v3 (
+        name VARCHAR(128) NOT NULL,
+        server VARCHAR(128) NOT NULL,
+        last_pull_at BIGINT, reported_at BIGINT, outcome VARCHAR(32),
+        installed_serial VARCHAR(64), served_serial VARCHAR(64), detail TEXT,
+        PRIMARY KEY (name, server),
+        CONSTRAINT server_reports_enrollment_fkey FOREIGN KEY (name, server)
+            REFERENCES enrollments (name, server) ON DELETE CASCADE)""",
+    # a report of a server that no longer holds the name (an old takeover) has no enrollment: dropped
+    "INSERT INTO server_reports_v3 SELECT r.name, r.server, r.last_pull_at, r.reported_at, r.outcome, "
+    "r.installed_serial, r.served_serial, r.detail FROM server_reports r "
+    "WHERE EXISTS (SELECT 1 FROM enrollments e WHERE e.name = r.name AND e.server = r.server)",
+    "DROP TABLE server_reports",
+    "ALTER TABLE server_reports_v3 RENAME TO server_reports",
+)
+
+_DIALECT = {
+    "postgresql": {"serial": "SERIAL", "json_each": "json_array_elements_text(c.domains::json) AS d(value)",
+                   "json_value": "value"},
+    "sqlite": {"serial": "INTEGER", "json_each": "json_each(c.domains) AS d", "json_value": "value"},
+}
+
+
+def _run(statements: tuple[str, ...], postgresql_only: tuple[str, ...] = ()) -> Callable[[sa.Connection], None]:
     def step(conn: sa.Connection) -> None:
-        serial = "SERIAL" if conn.dialect.name == "postgresql" else "INTEGER"
+        words = _DIALECT["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
         for statement in statements:
-            conn.execute(sa.text(statement.replace("{serial}", serial)))
+            for key, value in words.items():
+                statement = statement.replace("{" + key + "}", value)
+            conn.execute(sa.text(statement))
+        if conn.dialect.name == "postgresql":
+            for statement in postgresql_only:
+                conn.execute(sa.text(statement))
     return step
 
 
-STEPS: tuple[Callable[[sa.Connection], None], ...] = (_run(_V1), _run(_V2))
+STEPS: tuple[Callable[[sa.Connection], None], ...] = (_run(_V1), _run(_V2), _run(_V3, pgroles.V3))
 LATEST = len(STEPS)
 
 

@@ -9,18 +9,34 @@ anything live changes, and rolled back if the service does not serve it.
 
 If the store is unreachable nothing changes and the run fails.  Two pulls on
 one host take turns (a flock); the second then finds nothing new.
+
+Every ``reprobe_minutes`` an unchanged name's probe runs again, so a
+certificate swapped by hand shows up in ``fleet status`` ("drift").  A deploy
+that failed (refused or rolled back) is not retried for the same certificate
+until its back-off has passed (15 min, 1 h, 4 h, ...), so a broken reload does
+not reload the service on every timer tick; ``--retry-now`` skips the wait.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+import base64
+from typing import Protocol, Sequence
 
-from ..config import Config
+from ..config import Config, Probe
 from ..errors import FleetError
-from .localstate import KEY, NEXT_KEY, Enrollment, Installed, LocalFleet, fingerprint
+from .localstate import KEY, NEXT_KEY, Enrollment, Installed, LocalFleet, Retry, fingerprint
+from .policy import backoff_seconds
 from .settings import FleetSettings
-from .store import Published, ServerReport, Store
+from .wire import Published, ServerReport
+
+
+class StoreClient(Protocol):
+    label: str
+
+    def checkin(self, server: str, names: Sequence[str], now: int) -> dict[str, Published]: ...
+
+    def report(self, server: str, reports: Sequence[ServerReport], now: int) -> None: ...
 
 OK, FAILED, ROLLED_BACK, ROLLBACK_FAILED = 0, 1, 3, 4
 
@@ -102,8 +118,8 @@ def _report_for(out: NameOutcome, config: Config, installed: Installed | None) -
     return ServerReport(out.name, out.outcome, current, current if probed else None, detail)
 
 
-def pull(config: Config, settings: FleetSettings, store: Store, local: LocalFleet, *, now: int,
-         names: Sequence[str] = (), lock_timeout: float = 600.0) -> PullRun:
+def pull(config: Config, settings: FleetSettings, store: StoreClient, local: LocalFleet, *, now: int,
+         names: Sequence[str] = (), lock_timeout: float = 600.0, retry_now: bool = False) -> PullRun:
     run = PullRun()
     with local.pull_lock(lock_timeout):
         enrolled = [e for e in local.enrolled() if not names or e.name in names]
@@ -117,7 +133,8 @@ def pull(config: Config, settings: FleetSettings, store: Store, local: LocalFlee
         published = store.checkin(settings.server, [e.name for e in enrolled], now)
         reports: list[ServerReport] = []
         for e in enrolled:
-            out = _pull_one(config, local, store.label, e, published.get(e.name))
+            job = _Job(config, settings, local, store.label, now, retry_now)
+            out = job.pull_one(e, published.get(e.name))
             if out.report is not None:
                 reports.append(out.report)
             run.outcomes.append(out)
@@ -130,21 +147,93 @@ def pull(config: Config, settings: FleetSettings, store: Store, local: LocalFlee
     return run
 
 
-def _pull_one(config: Config, local: LocalFleet, label: str, e: Enrollment,
-              p: Published | None) -> NameOutcome:
-    if p is None:
-        return NameOutcome(e.name, "not in store", FAILED, lines=[
-            f"{e.name}: enrolled here but the store has no row for server of this host "
-            f"(fix: fleet enroll {e.name} --domain ... again, or --takeover if it moved)"])
-    installed = local.installed(e.name)
-    if p.serial is None or p.cert_pem is None or p.chain_pem is None:
-        return NameOutcome(e.name, "awaiting issuance", OK, lines=[
-            f"{e.name}: no certificate published yet (the central host's fleet renew issues it)"])
-    if installed and installed.serial == p.serial and installed.sha256 == fingerprint(p.cert_pem, p.chain_pem):
-        out = NameOutcome(e.name, "unchanged", OK, p.serial, [f"{e.name}: serial {p.serial} is installed"])
-        if p.reported_installed != installed.serial:  # an earlier report was lost
-            out.report = _report_for(dataclasses.replace(out, outcome="deployed"), config, installed)
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    config: Config
+    settings: FleetSettings
+    local: LocalFleet
+    label: str
+    now: int
+    retry_now: bool
+
+    def pull_one(self, e: Enrollment, p: Published | None) -> NameOutcome:
+        if p is None:
+            return NameOutcome(e.name, "not in store", FAILED, lines=[
+                f"{e.name}: enrolled here but the store has no row for server of this host "
+                f"(fix: fleet enroll {e.name} --domain ... again, or --takeover if it moved)"])
+        if p.refusal:
+            return NameOutcome(e.name, "not accepted", FAILED, lines=[
+                f"{e.name}: the central host refused this server's enrollment: {p.refusal}"])
+        installed = self.local.installed(e.name)
+        if p.serial is None or p.cert_pem is None or p.chain_pem is None:
+            return NameOutcome(e.name, "awaiting issuance", OK, lines=[
+                f"{e.name}: no certificate published yet (the central host's fleet renew issues it)"])
+        sha = fingerprint(p.cert_pem, p.chain_pem)
+        if installed and installed.serial == p.serial and installed.sha256 == sha:
+            return self._unchanged(e, p, installed)
+        retry = self.local.retry(e.name)
+        if retry and (retry.serial, retry.sha256) == (p.serial, sha) and self.now < retry.next_at \
+                and not self.retry_now:
+            return NameOutcome(e.name, "backing off", OK, p.serial, [
+                f"{e.name}: serial {p.serial} failed here {retry.failures} time(s); next try in "
+                f"{(retry.next_at - self.now) // 60} min (fleet pull --retry-now tries at once)"])
+        out = _deploy(self.config, self.local, self.label, e, p)
+        if out.exit_code != OK:
+            failures = retry.failures + 1 if retry and (retry.serial, retry.sha256) == (p.serial, sha) else 1
+            self.local.record_retry(e.name, Retry(p.serial, sha, failures, self.now + backoff_seconds(failures)))
+        out.report = _report_for(out, self.config, self.local.installed(e.name))
         return out
-    out = _deploy(config, local, label, e, p)
-    out.report = _report_for(out, config, local.installed(e.name))
-    return out
+
+    def _unchanged(self, e: Enrollment, p: Published, installed: Installed) -> NameOutcome:
+        out = NameOutcome(e.name, "unchanged", OK, p.serial, [f"{e.name}: serial {p.serial} is installed"])
+        probes = [t.probe for t in self.config.targets_for(e.name) if t.probe]
+        due = self.now - installed.probed_at >= self.settings.reprobe_minutes * 60
+        if probes and due and p.cert_pem is not None:
+            served, detail = _served_serial(probes, p.cert_pem, installed.serial)
+            self.local.record_installed(e.name, dataclasses.replace(installed, probed_at=self.now))
+            if served != installed.serial:
+                out.outcome, out.exit_code = ("drift" if served else "probe failed"), FAILED
+                out.lines = [f"{e.name}: {detail}; installed serial {installed.serial} (fix: find who replaced "
+                             f"it, then `fleet pull --retry-now`, or remove {self.local.path(e.name, 'installed.json')} "
+                             "to redeploy)"]
+                if p.reported_served != served or p.reported_installed != installed.serial:
+                    out.report = ServerReport(e.name, out.outcome, installed.serial, served, out.lines[0])
+                return out
+            if p.reported_served != served:  # drift repaired, or the first probe since an upgrade
+                out.report = _report_for(dataclasses.replace(out, outcome="deployed"), self.config, installed)
+                return out
+        if p.reported_installed != installed.serial:  # an earlier report was lost
+            out.report = _report_for(dataclasses.replace(out, outcome="deployed"), self.config, installed)
+        return out
+
+
+def _der_of(pem: str) -> bytes:
+    body = pem.split("-----BEGIN CERTIFICATE-----", 1)[-1].split("-----END CERTIFICATE-----", 1)[0]
+    try:
+        return base64.b64decode("".join(body.split()), validate=True)
+    except ValueError:
+        return b""
+
+
+def _served_serial(probes: list[Probe], cert_pem: str, installed_serial: str) -> tuple[str | None, str]:
+    """(serial served, what was seen) over every probe of the name; None if a probe failed."""
+    import ssl
+
+    from ..deploy.service import fetch_served_leaf
+
+    expected = _der_of(cert_pem)
+    for probe in probes:
+        try:
+            der = fetch_served_leaf(probe)
+        except (OSError, ssl.SSLError) as exc:
+            return None, f"re-probe of {probe.host}:{probe.port} failed: {exc}"
+        if der != expected:
+            try:
+                from cryptography import x509
+
+                serial = format(x509.load_der_x509_certificate(der).serial_number, "x")
+            except ValueError:
+                serial = "unparsable"
+            return serial, (f"drift: {probe.host}:{probe.port} (SNI {probe.servername}) serves serial {serial}, "
+                            "not the installed certificate")
+    return installed_serial, "serves the installed certificate"

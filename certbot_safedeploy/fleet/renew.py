@@ -1,6 +1,8 @@
 """``fleet renew``: the central host issues due names with ``certbot certonly --csr``.
 
-For each name in the store (in name order, one at a time): decide whether it
+First every enrollment is judged against the allow list (:func:`.central.accept`):
+a CSR naming anything not allowed for the server that enrolled it is refused,
+reported here, in ``fleet status`` and (once) through ``[notify]``.  Then, for each name in the store (in name order, one at a time): decide whether it
 is due (:mod:`.policy`), respect its back-off and the run's order budget, run
 certbot with the stored CSR, check the result against the CSR's key and names
 (:mod:`.issued`), and publish it.  A failure is recorded on that name alone
@@ -20,6 +22,7 @@ from typing import Sequence
 from ..config import Config
 from ..errors import FleetError
 from . import policy
+from .central import accept
 from .issued import IssuedCertificate, check_issued
 from .settings import FleetSettings
 from .store import Candidate, Store
@@ -83,8 +86,18 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
     from ..notify import make_report, send
 
     run = RenewRun()
+    acceptance = accept(store, now)
+    run.lines.extend(acceptance.accepted)
+    for name, server, why in acceptance.refused:
+        if names and name not in names:
+            continue
+        run.lines.append(f"{name}: REFUSED the enrollment of server {server!r}: {why}")
+        run.exit_code = FAILED
+        if (name, server) in acceptance.new_refusals:
+            send(make_report("fleet renew", name, f"refused the enrollment of server {server!r}: {why}"),
+                 config.raw_sections.get("notify"))
     candidates = [c for c in store.candidates() if not names or c.state.name in names]
-    missing = sorted(set(names) - {c.state.name for c in candidates})
+    missing = sorted(set(names) - {c.state.name for c in candidates} - {r[0] for r in acceptance.refused})
     for name in missing:
         run.lines.append(f"{name}: not in the store (fix: enroll it on its server first)")
         run.exit_code = FAILED

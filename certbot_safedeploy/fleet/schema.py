@@ -1,8 +1,14 @@
-"""The fleet store's tables, in their current shape (schema version 2).
+"""The fleet store's tables, in their current shape (schema version 3).
 
 Times are whole seconds since the epoch (UTC) so that SQLite and PostgreSQL
 store and compare them alike.  Serials are lower-case hex.  PEM is text.
 :mod:`.migrations` builds older stores up to this shape.
+
+Who writes what (v3): a server writes only its own ``enrollments`` row (the
+CSR it asks for) and its own ``server_reports`` rows; everything else belongs
+to the central host.  ``certificates`` holds the CSR the central host accepted
+(``server`` is the approved holder) and what was issued for it.  On
+PostgreSQL the roles and row-level security of :mod:`.pgroles` enforce this.
 """
 
 from __future__ import annotations
@@ -47,10 +53,29 @@ certificates = sa.Table(
     sa.Column("force_renewal", sa.Boolean, nullable=False, server_default=sa.false()),  # v2
 )
 
+allowed_names = sa.Table(  # v3: which server may hold which DNS names (central writes)
+    "allowed_names", metadata,
+    sa.Column("server", sa.String(128), primary_key=True),
+    sa.Column("domain", sa.String(253), primary_key=True),  # exact; a wildcard is written "*.example.com"
+    sa.Column("added_at", sa.BigInteger, nullable=False),
+)
+
+enrollments = sa.Table(  # v3: what each server asks for (the server writes its own rows)
+    "enrollments", metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("server", sa.String(128), primary_key=True),
+    sa.Column("domains", sa.Text, nullable=False),  # JSON list, in CSR order
+    sa.Column("key_type", sa.String(16), nullable=False),
+    sa.Column("csr_pem", sa.Text, nullable=False),
+    sa.Column("csr_pin", sa.String(64), nullable=False),
+    sa.Column("enrolled_at", sa.BigInteger, nullable=False),
+    sa.Column("takeover", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("refusal", sa.Text),  # why the central host did not accept it (central writes)
+)
+
 server_reports = sa.Table(
     "server_reports", metadata,
-    sa.Column("name", sa.String(128), sa.ForeignKey("certificates.name", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("server", sa.String(128), primary_key=True),
     sa.Column("last_pull_at", sa.BigInteger),
     sa.Column("reported_at", sa.BigInteger),
@@ -58,6 +83,8 @@ server_reports = sa.Table(
     sa.Column("installed_serial", sa.String(64)),
     sa.Column("served_serial", sa.String(64)),
     sa.Column("detail", sa.Text),
+    sa.ForeignKeyConstraint(["name", "server"], ["enrollments.name", "enrollments.server"],
+                            ondelete="CASCADE", name="server_reports_enrollment_fkey"),  # v3
 )
 
 attempts = sa.Table(  # v2: one row per order placed, for the CA's rate limits

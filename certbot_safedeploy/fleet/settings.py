@@ -13,6 +13,8 @@
     max_failures_per_hour = 4          # ... and 5 failed validations per name per hour
     certbot_timeout = 900
     stale_after_hours = 26             # a server that has not pulled for this long is stale
+    # servers:
+    reprobe_minutes = 60               # re-probe what is served this often, even with nothing new
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import socket
 from typing import Any, Callable, Mapping
 
 KEYS = ("store", "store_password_file", "server", "key_dir", "certbot", "renew_fraction",
-        "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours")
+        "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours",
+        "reprobe_minutes")
 _SERVER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 _URL = re.compile(r"^(sqlite|postgresql(\+psycopg|\+psycopg2)?)://", re.I)
 
@@ -41,6 +44,7 @@ class FleetSettings:
     max_failures_per_hour: int = 4
     certbot_timeout: float = 900.0
     stale_after_hours: float = 26.0
+    reprobe_minutes: float = 60.0
 
 
 class FleetSettingsError(ValueError):
@@ -115,4 +119,5 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
         max_failures_per_hour=int(_number(table, "max_failures_per_hour", 4, 1, 5, int)),
         certbot_timeout=_number(table, "certbot_timeout", 900, 10, 7200, float),
         stale_after_hours=_number(table, "stale_after_hours", 26, 0.01, 24 * 90, float),
+        reprobe_minutes=_number(table, "reprobe_minutes", 60, 0, 7 * 24 * 60, float),
     )

@@ -26,34 +26,14 @@ import sqlalchemy as sa
 from ..errors import FleetError
 from . import migrations
 from .policy import RenewalState
-from .schema import attempts, certificates, server_reports
+from .schema import allowed_names, attempts, certificates, enrollments, server_reports
 from .settings import FleetSettings, redact
+from .wire import Published, ServerReport, read_password
+
+__all__ = ["Candidate", "Published", "ServerReport", "Store", "make_engine"]
 
 if TYPE_CHECKING:  # issued.py imports cryptography, which a no-change pull never needs
     from .issued import IssuedCertificate
-
-
-@dataclasses.dataclass(frozen=True)
-class Published:
-    """What a server needs to know about one of its names, from one check-in."""
-
-    name: str
-    domains: tuple[str, ...]
-    csr_pin: str
-    serial: str | None
-    cert_pem: str | None
-    chain_pem: str | None
-    cert_pin: str | None
-    reported_installed: str | None  # what this server last told the store
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerReport:
-    name: str
-    outcome: str
-    installed_serial: str | None
-    served_serial: str | None
-    detail: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,19 +52,6 @@ def _create_sqlite_file(url: sa.URL) -> None:
     os.close(fd)
 
 
-def _read_password(path: str) -> str:
-    from ..fsutil import read_trusted_text, unsafe_ownership
-
-    problem = unsafe_ownership(path, require_root=os.geteuid() == 0)
-    if problem:
-        raise FleetError(f"store password file: {problem}", path=path,
-                         fix=f"chown root:root {path} && chmod 0600 {path}")
-    if os.stat(path).st_mode & 0o077:
-        raise FleetError("store password file is readable by group or others", path=path,
-                         fix=f"chmod 0600 {path}")
-    return read_trusted_text(path).strip()
-
-
 def make_engine(settings: FleetSettings) -> sa.Engine:
     url = sa.make_url(settings.store)
     if url.get_backend_name() == "sqlite":
@@ -100,7 +67,7 @@ def make_engine(settings: FleetSettings) -> sa.Engine:
 
         return engine
     if settings.store_password_file:
-        url = url.set(password=_read_password(settings.store_password_file))
+        url = url.set(password=read_password(settings.store_password_file))
     return sa.create_engine(url, pool_size=1, max_overflow=0, connect_args={
         "connect_timeout": 10, "application_name": "certbot-safedeploy"})
 
@@ -143,70 +110,47 @@ class Store:
     # -- server side -----------------------------------------------------------------
     def enroll(self, name: str, domains: Sequence[str], key_type: str, server: str,
                csr_pem: str, csr_pin: str, now: int, *, takeover: bool = False) -> None:
-        c, r = certificates, server_reports
+        """Write this server's enrollment (its own rows only); the central host accepts it."""
+        c, e, r = certificates, enrollments, server_reports
         with self._begin() as conn:
-            lock = sa.select(c.c.server).where(c.c.name == name)
-            owner = conn.execute(lock.with_for_update() if self.is_postgresql else lock).scalar()
-            values = {"domains": json.dumps(list(domains)), "key_type": key_type, "server": server,
-                      "csr_pem": csr_pem, "csr_pin": csr_pin, "enrolled_at": now,
-                      "consecutive_failures": 0, "next_attempt_at": None, "last_error": None}
-            if owner is None:
-                conn.execute(sa.insert(c).values(name=name, **values))
-            elif owner != server and not takeover:
+            allowed = set(conn.execute(sa.select(allowed_names.c.domain).where(
+                allowed_names.c.server == server)).scalars())
+            missing = [d for d in domains if d not in allowed]
+            if missing:
+                raise FleetError(f"the central host does not allow server {server!r} to hold "
+                                 f"{', '.join(missing)}", path=self.label,
+                                 fix=f"on the central host: certbot-safedeploy fleet allow {server} "
+                                     + " ".join(f"--domain {d}" for d in missing))
+            owner = conn.execute(sa.select(c.c.server).where(c.c.name == name)).scalar()  # hidden by RLS
+            if owner is not None and owner != server and not takeover:
                 raise FleetError(f"{name!r} is enrolled by server {owner!r}; its key lives there",
                                  path=self.label,
-                                 fix=f"enroll another name, or pass --takeover to move {name!r} here")
-            else:
-                conn.execute(sa.update(c).where(c.c.name == name).values(**values))
+                                 fix=f"enroll another name, or pass --takeover to move {name!r} here "
+                                     "(the central host approves it)")
+            values = {"domains": json.dumps(list(domains)), "key_type": key_type, "csr_pem": csr_pem,
+                      "csr_pin": csr_pin, "enrolled_at": now, "takeover": takeover}
+            done = conn.execute(sa.update(e).where(e.c.name == name, e.c.server == server).values(**values))
+            if not done.rowcount:
+                conn.execute(sa.insert(e).values(name=name, server=server, **values))
             exists = conn.execute(sa.select(r.c.name).where(r.c.name == name, r.c.server == server)).first()
             if exists is None:
                 conn.execute(sa.insert(r).values(name=name, server=server))
 
-    def checkin(self, server: str, names: Sequence[str], now: int) -> dict[str, Published]:
-        """Record a pull by ``server`` and return its names' current rows."""
-        c, r = certificates, server_reports
-        cols = (c.c.name, c.c.domains, c.c.csr_pin, c.c.serial, c.c.cert_pem, c.c.chain_pem,
-                c.c.cert_pin, r.c.installed_serial)
-        where = (r.c.server == server, r.c.name == c.c.name, r.c.name.in_(list(names)))
-        touch = sa.update(r).where(*where).values(last_pull_at=now)
-        with _Guard(self, None):
-            if self.is_postgresql:
-                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    rows = conn.execute(touch.returning(*cols)).all()
-            else:
-                with self.engine.begin() as conn:
-                    conn.execute(touch)
-                    rows = conn.execute(sa.select(*cols).where(*where)).all()
-        return {row.name: Published(row.name, tuple(json.loads(row.domains)), row.csr_pin, row.serial,
-                                    row.cert_pem, row.chain_pem, row.cert_pin, row.installed_serial)
-                for row in rows}
-
-    def report(self, server: str, reports: Sequence[ServerReport], now: int) -> None:
-        """Store what ``server`` installed and serves (one batched statement)."""
-        if not reports:
-            return
-        r = server_reports
-        stmt = sa.update(r).where(r.c.name == sa.bindparam("b_name"), r.c.server == server).values(
-            reported_at=now, outcome=sa.bindparam("b_outcome"),
-            installed_serial=sa.bindparam("b_installed"), served_serial=sa.bindparam("b_served"),
-            detail=sa.bindparam("b_detail"))
-        params = [{"b_name": x.name, "b_outcome": x.outcome, "b_installed": x.installed_serial,
-                   "b_served": x.served_serial, "b_detail": x.detail[:2000]} for x in reports]
-        with self._begin() as conn:
-            conn.execute(stmt, params)
-
     # -- central side ----------------------------------------------------------------
     def candidates(self) -> list[Candidate]:
-        c = certificates
+        """Certificates whose holder's enrollment the central host accepted (see central.accept)."""
+        c, e = certificates, enrollments
+        query = sa.select(
+            c.c.name, c.c.domains, c.c.csr_pem, c.c.csr_pin, c.c.cert_pin, c.c.not_before,
+            c.c.not_after, c.c.force_renewal, c.c.consecutive_failures, c.c.next_attempt_at,
+        ).select_from(c.join(e, sa.and_(e.c.name == c.c.name, e.c.server == c.c.server))).where(
+            e.c.refusal.is_(None)).order_by(c.c.name)
         with _Guard(self, None), self.engine.connect() as conn:
-            rows = conn.execute(sa.select(
-                c.c.name, c.c.domains, c.c.csr_pem, c.c.csr_pin, c.c.cert_pin, c.c.not_before,
-                c.c.not_after, c.c.force_renewal, c.c.consecutive_failures, c.c.next_attempt_at,
-            ).order_by(c.c.name)).all()
+            rows = conn.execute(query).all()
         return [Candidate(RenewalState(row.name, row.csr_pin, row.cert_pin, row.not_before, row.not_after,
                                        bool(row.force_renewal), row.consecutive_failures,
                                        row.next_attempt_at),
-                          tuple(json.loads(row.domains)), row.csr_pem) for row in rows]
+                          _names(row.domains), row.csr_pem) for row in rows]
 
     def attempt_counts(self, since_orders: int, since_failures: int) -> tuple[int, dict[str, int]]:
         """(orders since ``since_orders``, {name: failures since ``since_failures``})."""
@@ -248,16 +192,25 @@ class Store:
         return [n for n in names if n not in known]
 
     def status_rows(self) -> list[sa.RowMapping]:
-        """Every (certificate, server report) pair, one query."""
-        c, r = certificates, server_reports
+        """Every (name, enrolled server) pair with its certificate and report, one query."""
+        c, e, r = certificates, enrollments, server_reports
         query = sa.select(
-            c.c.name, c.c.server.label("owner"), c.c.serial, c.c.not_after, c.c.issued_at,
+            e.c.name, c.c.server.label("owner"), c.c.serial, c.c.not_after, c.c.issued_at,
             c.c.prev_serial, c.c.consecutive_failures, c.c.last_error, c.c.next_attempt_at,
-            c.c.cert_pin, c.c.csr_pin, r.c.server, r.c.last_pull_at, r.c.reported_at, r.c.outcome,
+            c.c.cert_pin, c.c.csr_pin, e.c.csr_pin.label("enrolled_pin"), e.c.server, e.c.refusal, r.c.last_pull_at, r.c.reported_at, r.c.outcome,
             r.c.installed_serial, r.c.served_serial, r.c.detail,
-        ).select_from(c.outerjoin(r, r.c.name == c.c.name)).order_by(c.c.name, r.c.server)
+        ).select_from(e.outerjoin(c, c.c.name == e.c.name).outerjoin(
+            r, sa.and_(r.c.name == e.c.name, r.c.server == e.c.server))).order_by(e.c.name, e.c.server)
         with _Guard(self, None), self.engine.connect() as conn:
             return list(conn.execute(query).mappings())
+
+
+def _names(text: Any) -> tuple[str, ...]:
+    try:
+        data = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return ()
+    return tuple(d for d in data if isinstance(d, str)) if isinstance(data, list) else ()
 
 
 class _Guard:

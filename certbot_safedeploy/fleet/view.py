@@ -14,6 +14,9 @@ import datetime
 from typing import Any, Mapping, Sequence
 
 EXPIRY_WARNING = 7 * 86400
+_TIMES = ("not_after", "issued_at", "last_pull_at", "reported_at", "next_attempt_at")
+_TEXTS = ("serial", "installed_serial", "served_serial", "outcome", "last_error", "refusal", "owner", "server",
+          "cert_pin", "csr_pin", "enrolled_pin")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,15 +56,41 @@ def _age(seconds: float) -> str:
     return f"{int(seconds // 86400)}d"
 
 
-def judge(row: Mapping[str, Any], now: float, stale_after_hours: float) -> StatusEntry:
+def _int(value: Any) -> int | None:
+    """A time column; a hostile SQLite row may hold any type."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def judge(row: Mapping[str, Any], now: float, stale_after_hours: float, *, typed: bool = False) -> StatusEntry:
+    """``typed``: the database enforced the column types (PostgreSQL), so no coercion is needed."""
     problems: list[str] = []
+    row = dict(row)
+    for k in () if typed else _TIMES:  # a hostile SQLite row may hold any type; PostgreSQL's are already right
+        v = row.get(k)
+        if v is not None and type(v) is not int:
+            row[k] = _int(v)
+    for k in () if typed else _TEXTS:
+        v = row.get(k)
+        if v is not None and type(v) is not str:
+            row[k] = str(v)
     serial, server = row["serial"], row["server"]
-    failures = int(row["consecutive_failures"] or 0)
+    failures = _int(row["consecutive_failures"]) or 0
+    refusal, owner = row.get("refusal"), row.get("owner")
+    if refusal or (owner is not None and server is not None and owner != server):
+        problems.append(f"REFUSED: {str(refusal)[:200]}" if refusal
+                        else f"held by {owner}: the central host has not accepted this enrollment yet")
+        return StatusEntry(row["name"], server, None, None, None, row["installed_serial"], row["served_serial"],
+                           row["last_pull_at"], row["outcome"], 0, None, tuple(problems))
     if failures:
         problems.append(f"RENEWAL FAILING x{failures}: {(row['last_error'] or '')[:120]}")
     if serial is None:
         problems.append("awaiting issuance")
-    elif row["cert_pin"] != row["csr_pin"]:
+    elif row["cert_pin"] != row["csr_pin"] or row.get("enrolled_pin", row["cert_pin"]) != row["cert_pin"]:
         problems.append("rekey pending: the published certificate is for the old key")
     if server is None:
         problems.append("no server has pulled this name")

@@ -77,6 +77,22 @@ files = [ {{ path = "{self.dest}/haproxy.pem", content = ["fullchain", "privkey"
         return {p.name: p.read_bytes() for p in sorted(self.dest.iterdir()) if p.is_file()}
 
 
+def served_set(bed: DeployBed) -> int:
+    """Serial of the one generation all three destinations hold (key matching)."""
+    from cryptography import x509
+
+    from certbot_safedeploy.verify.keys import key_matches_certificate, load_private_key
+    from certbot_safedeploy.verify.pem import expect_certificates, expect_private_key
+
+    snap = bed.snapshot()
+    blocks = expect_certificates(snap["site.crt"], at_least=2)
+    leaf = x509.load_der_x509_certificate(blocks[0].der)
+    key = load_private_key(expect_private_key(snap["site.key"]))
+    assert key_matches_certificate(key, leaf), "key and certificate are from different generations"
+    assert snap["haproxy.pem"] == snap["site.crt"] + snap["site.key"], "haproxy.pem is from another generation"
+    return int(leaf.serial_number)
+
+
 @pytest.fixture
 def bed(tmp_path: Path) -> DeployBed:
     b = DeployBed(tmp_path, Pki.create())

@@ -5,23 +5,10 @@ journal; the next safedeploy run (any deploy) finishes the set before anything
 else.  The test checks exactly that contract at every step.
 """
 
-from cryptography import x509
-
 from certbot_safedeploy.deploy.install import Installer
-from certbot_safedeploy.verify.keys import key_matches_certificate, load_private_key
-from certbot_safedeploy.verify.pem import expect_certificates, expect_private_key
 from tests.pki import write_lineage
 
-
-def _served_set(bed) -> int:
-    """Serial of the one generation all three destinations hold (key matching)."""
-    snap = bed.snapshot()
-    blocks = expect_certificates(snap["site.crt"], at_least=2)
-    leaf = x509.load_der_x509_certificate(blocks[0].der)
-    key = load_private_key(expect_private_key(snap["site.key"]))
-    assert key_matches_certificate(key, leaf), "key and certificate are from different generations"
-    assert snap["haproxy.pem"] == snap["site.crt"] + snap["site.key"], "haproxy.pem is from another generation"
-    return leaf.serial_number
+from .conftest import served_set as _served_set
 
 
 def _publish(bed, issued) -> None:

@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from certbot_safedeploy.config import load_config
 from certbot_safedeploy.fleet.localstate import LocalFleet
 from certbot_safedeploy.fleet.settings import settings_from_table
+from certbot_safedeploy.fleet import central
 from certbot_safedeploy.fleet.store import Store
+from certbot_safedeploy.fleet.wire import DirectStore
 from tests.pki import Pki
 
 FAKE_CERTBOT = str(Path(__file__).with_name("fake_certbot.py"))
@@ -62,6 +64,12 @@ certbot = ["{sys.executable}", "{FAKE_CERTBOT}", "{self.ca_dir}"]
         settings = settings_from_table(config.raw_sections["fleet"], config.state_dir)
         return config, settings, Store.open(settings), LocalFleet(settings.key_dir)
 
+    def allow(self, config_path: Path, server: str, *domains: str) -> None:
+        """The central host's `fleet allow` (on SQLite any config reaches the one store file)."""
+        args = [a for d in domains for a in ("--domain", d)]
+        r = self.cli(config_path, "allow", server, *args)
+        assert r.returncode == 0, r.stderr
+
     def cli(self, config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "certbot_safedeploy", "fleet", *args,
                                "--config", str(config_path)],
@@ -81,3 +89,25 @@ def fleet(tmp_path: Path) -> FleetBed:
 
 def now() -> int:
     return int(time.time())
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return settings_from_table({"store": str(tmp_path / "f.db"), "server": "w"}, str(tmp_path))
+
+
+@pytest.fixture
+def store(settings):
+    s = Store.open(settings)
+    s.migrate()
+    central.allow(s, "web1", ["a.example"], 1)
+    central.allow(s, "web2", ["a.example"], 1)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def direct(settings, store):
+    d = DirectStore(settings)
+    yield d
+    d.close()

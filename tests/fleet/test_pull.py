@@ -11,6 +11,7 @@ from certbot_safedeploy.fleet.localstate import KEY, NEXT_KEY
 
 def setup_issued(fleet, server="web1"):
     cfg = fleet.server_config(server)
+    fleet.allow(cfg, server, "www.example.com")
     assert fleet.cli(cfg, "enroll", "site", "-d", "www.example.com").returncode == 0
     assert fleet.cli(cfg, "renew").returncode == 0
     return cfg
@@ -75,8 +76,8 @@ def test_a_corrupt_certificate_row_is_refused_and_nothing_installed(fleet):
 def test_a_failing_reload_rolls_back_and_shows_stale(fleet):
     cfg = setup_issued(fleet)
     assert fleet.cli(cfg, "pull").returncode == 0
-    flag = fleet.root / "reload-fails"
-    cfg = fleet.server_config("web1", extra=f'reload = ["/bin/sh", "-c", "! rm {flag} 2>/dev/null"]')
+    flag, count = fleet.root / "reload-fails", fleet.root / "reloads"
+    cfg = fleet.server_config("web1", extra=f'reload = ["/bin/sh", "-c", "echo >> {count}; ! rm {flag} 2>/dev/null"]')
     old = (fleet.root / "web1/tls/site.crt").read_bytes()
     assert fleet.cli(cfg, "renew", "site", "--force").returncode == 0
     flag.touch()
@@ -85,7 +86,12 @@ def test_a_failing_reload_rolls_back_and_shows_stale(fleet):
     assert (fleet.root / "web1/tls/site.crt").read_bytes() == old
     status = fleet.cli(cfg, "status")
     assert status.returncode == 1 and "STALE" in status.stdout and "rolled back" in status.stdout
-    assert fleet.cli(cfg, "pull").returncode == 0
+    reloads = count.read_text().count("\n")
+    r = fleet.cli(cfg, "pull")  # the next timer tick backs off instead of reloading again
+    assert r.returncode == 0 and "next try in 14 min" in r.stdout, r.stdout + r.stderr
+    assert count.read_text().count("\n") == reloads
+    assert fleet.cli(cfg, "status").returncode == 1
+    assert fleet.cli(cfg, "pull", "--retry-now").returncode == 0
     assert fleet.cli(cfg, "status").returncode == 0
 
 
@@ -120,6 +126,7 @@ def test_rekey_keeps_the_old_key_live_until_its_certificate_is_installed(fleet):
 
 def test_a_name_without_a_target_is_refused(fleet):
     cfg = fleet.server_config("web1", names=())
+    fleet.allow(cfg, "web1", "www.example.com")
     fleet.cli(cfg, "enroll", "site", "-d", "www.example.com")
     fleet.cli(cfg, "renew")
     r = fleet.cli(cfg, "pull")
@@ -131,7 +138,7 @@ def test_a_pull_with_nothing_new_loads_neither_cryptography_nor_the_pipeline(fle
     assert fleet.cli(cfg, "pull").returncode == 0
     probe = ("import sys; from certbot_safedeploy.cli import main; rc = main(['fleet', 'pull', '--config', sys.argv[1]]);"
              "heavy = sorted(m for m in sys.modules if m.startswith(('cryptography', 'certbot_safedeploy.deploy',"
-             " 'certbot_safedeploy.verify.lineage', 'certbot', 'requests', 'dns.')) and m != 'certbot_safedeploy'"
+             " 'certbot_safedeploy.verify.lineage', 'certbot', 'requests', 'dns.', 'sqlalchemy')) and m != 'certbot_safedeploy'"
              " and not m.startswith('certbot_safedeploy.') or m.startswith(('certbot_safedeploy.deploy',"
              " 'certbot_safedeploy.verify.lineage')));"
              "print(rc, heavy)")

@@ -4,6 +4,7 @@ import json
 
 from certbot_safedeploy.fleet import policy
 from certbot_safedeploy.fleet.renew import renew
+from certbot_safedeploy.fleet.wire import DirectStore
 from tests.fleet.conftest import now
 
 
@@ -11,6 +12,7 @@ def enrolled(fleet, *names, notify=""):
     cfg = fleet.server_config("web1", names=names, extra="")
     if notify:
         cfg.write_text(cfg.read_text().replace("[fleet]", f"{notify}\n[fleet]"))
+    fleet.allow(cfg, "web1", *(f"{n}.example.com" for n in names))
     for n in names:
         assert fleet.cli(cfg, "enroll", n, "-d", f"{n}.example.com").returncode == 0
     return fleet.open(cfg)
@@ -65,8 +67,8 @@ def test_a_certificate_for_another_key_is_never_published(fleet):
     config, settings, store, _ = enrolled(fleet, "a")
     (fleet.ca_dir / "foreign").touch()
     run = renew(config, settings, store, now=now())
-    assert run.failed == ["a"] and "not the CSR's key" in run.lines[0]
-    assert store.checkin("web1", ["a"], now())["a"].serial is None
+    assert run.failed == ["a"] and "not the CSR's key" in run.lines[-1]
+    assert DirectStore(settings).checkin("web1", ["a"], now())["a"].serial is None
 
 
 def test_the_order_budget_defers_names_past_the_limit(fleet):
@@ -82,3 +84,20 @@ def test_fleet_renew_force_needs_names(fleet):
     cfg = fleet.server_config("web1")
     r = fleet.cli(cfg, "renew", "--force")
     assert r.returncode == 2 and "--force needs" in r.stderr
+
+
+def test_renew_refuses_a_csr_whose_names_are_not_all_allowed_and_notifies(fleet):
+    log = fleet.root / "notified"
+    config, settings, store, _ = enrolled(fleet, "a", "b", notify=f'[notify]\ncommand = ["/bin/sh", "-c", "cat >> {log}"]')
+    from certbot_safedeploy.fleet import central
+
+    central.disallow(store, "web1", ["b.example.com"])  # the central host changed its mind before issuance
+    run = renew(config, settings, store, now=now())
+    assert run.issued == ["a"] and run.exit_code == 1
+    assert any(line.startswith("b: REFUSED the enrollment of server 'web1': not allowed for server 'web1': "
+                               "b.example.com") for line in run.lines), run.lines
+    assert log.read_text().count("\"subject\": \"b\"") == 1
+    run = renew(config, settings, store, now=now())  # reported again, notified once
+    assert run.exit_code == 1 and log.read_text().count("\"subject\": \"b\"") == 1
+    status = fleet.cli(fleet.server_config("web1", names=("a", "b")), "status")
+    assert status.returncode == 1 and "REFUSED: not allowed for server 'web1': b.example.com" in status.stdout

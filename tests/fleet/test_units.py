@@ -9,7 +9,7 @@ REPO_UNITS = Path(__file__).resolve().parents[2] / "systemd"
 
 
 def test_shipped_unit_files_are_the_rendered_templates():
-    assert sorted(p.name for p in REPO_UNITS.iterdir()) == sorted(units.TEMPLATES)
+    assert sorted(p.name for p in REPO_UNITS.glob("certbot-safedeploy-fleet-*")) == sorted(units.TEMPLATES)
     for name in units.TEMPLATES:
         assert units.render(name) == (REPO_UNITS / name).read_text(), name
 

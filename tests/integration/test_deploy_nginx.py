@@ -103,3 +103,32 @@ def test_probe_seeing_the_old_cert_rolls_back(served):
     assert "still serves another certificate" in proc.stderr
     assert bed.snapshot() == before
     assert served_serial(port) == first.cert.serial_number
+
+
+def test_nginx_serving_the_leaf_without_its_chain_is_rolled_back(served):
+    """The target writes cert.pem instead of fullchain.pem: the new leaf is served, but a
+    client without the intermediate cached cannot validate it."""
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    text = bed.config.read_text().replace('content = ["fullchain"] }', 'content = ["cert"] }', 1)
+    bed.config.write_text(text)
+    before = bed.snapshot()
+    new = bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.ROLLED_BACK, proc.stdout + proc.stderr
+    assert ("[web] probe failed: 127.0.0.1:" in proc.stderr
+            and "the new certificate is served, but a client rejects it: the service sends no intermediate: "
+                "does it read cert.pem instead of fullchain.pem?" in proc.stderr), proc.stderr
+    assert "rolled back: the previous certificate is installed and served" in proc.stderr
+    assert bed.snapshot() == before
+    assert served_serial(port) == first.cert.serial_number != new.cert.serial_number
+
+
+def test_probe_reports_a_validated_chain(served):
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.DEPLOYED, proc.stderr
+    assert f"[web] 127.0.0.1:{port} (SNI example.com) serves the expected certificate with a chain a client " \
+           "validates" in proc.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -100,3 +101,66 @@ def test_failing_hook_exits_non_zero_with_one_line(acme, hook_env, tmp_path):
     proc = run_hook("auth", env, CERTBOT_DOMAIN="web.example.test", CERTBOT_VALIDATION="tok.thumb",
                     CERTBOT_TOKEN="../../../etc/passwd")
     assert proc.returncode == 1 and "not base64url" in proc.stderr
+
+
+def test_the_last_auth_hook_names_the_lagging_secondary_and_its_time(acme, hook_env):
+    env, _ = hook_env
+    proc = run_hook("auth", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="lag-value",
+                    CERTBOT_REMAINING_CHALLENGES="0")
+    assert proc.returncode == 0, proc.stderr
+    port = acme.dns.port
+    assert "zone example.test: ns1.example.test (127.0.0.1 port %d), ns2.example.test" % port in proc.stderr
+    found = re.search(rf"ns2\.example\.test \(127\.0\.0\.2 port {port}\) (\d+\.\d) s", proc.stderr)
+    assert found and 2.0 <= float(found.group(1)) < 30, proc.stderr
+    proc = run_hook("cleanup", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="lag-value",
+                    CERTBOT_AUTH_OUTPUT=proc.stdout)
+    assert proc.returncode == 0 and acme.dns.txt("_acme-challenge.www.example.test") == set()
+
+
+def test_names_sharing_one_webroot_leave_no_directory(acme, certbot, tmp_path):
+    domains = ["web.example.test", "web2.example.test", "www.example.test"]
+    config = tmp_path / "shared.toml"
+    config.write_text(f"""state_dir = "{tmp_path / 'state'}"
+[challenge]
+webroot_map = {{ "{','.join(domains)}" = "{acme.webroot}" }}
+http_port = {acme.pebble.http_port}
+self_check_address = "127.0.0.1"
+""")
+    config.chmod(0o600)
+    ok(manual(certbot, domains, "http", {"SAFEDEPLOY_CONFIG": str(config)}))
+    assert not (acme.webroot / ".well-known").exists()
+
+
+def test_on_a_terminal_the_wait_keeps_a_live_line_per_lagging_server(acme, hook_env):
+    """stderr is a pty: a line per lagging server counts the seconds, redrawn in place, then cleared."""
+    import pty
+
+    env, _ = hook_env
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(REPO / "hooks" / "manual-auth")], stderr=slave,
+                            stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **env, CERTBOT_DOMAIN="www.example.test",
+                                     CERTBOT_VALIDATION="tty-value", CERTBOT_REMAINING_CHALLENGES="0"))
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the hook closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    entry_id = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0, shown
+    text = shown.decode()
+    port = acme.dns.port
+    live = re.findall(rf"waiting +(\d+) s for ns2\.example\.test \(127\.0\.0\.2 port {port}\), zone example\.test", text)
+    assert live and int(live[-1]) >= 1, text  # the secondary lags 2 s: the count went past 1
+    assert "\x1b[1A\x1b[J" in text  # redrawn in place, not appended
+    assert "ns1.example.test (127.0.0.1 port %d), zone" % port not in text  # ns1 never lagged
+    assert re.search(rf"ns2\.example\.test \(127\.0\.0\.2 port {port}\) \d+\.\d s", text)
+    proc = run_hook("cleanup", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="tty-value",
+                    CERTBOT_AUTH_OUTPUT=entry_id)
+    assert proc.returncode == 0 and acme.dns.txt("_acme-challenge.www.example.test") == set()

@@ -180,3 +180,24 @@ def test_refused_zone_undoes_the_zones_already_updated(acme, certbot):
     proc = certbot.certonly(["www.example.test", "host.locked.test"], *acme.plugin_args(), name="partial")
     assert proc.returncode != 0 and "REFUSED" in proc.stderr + certbot.log_text()
     assert acme.dns.txt("_acme-challenge.www.example.test") == set()
+
+
+def test_the_wait_names_the_lagging_secondary_and_its_time(acme, certbot):
+    """ns2 gets every change at least SECONDARY_LAG (2 s) late: the log says it waited for ns2, and how long."""
+    ok(certbot.certonly(["www.example.test"], *acme.plugin_args(), name="lag"))
+    log = certbot.log_text()
+    port = acme.dns.port
+    assert (f"waiting until every authoritative server serves the TXT records: zone example.test: "
+            f"ns1.example.test (127.0.0.1 port {port}), ns2.example.test (127.0.0.2 port {port})") in log
+    found = re.search(rf"ns2\.example\.test \(127\.0\.0\.2 port {port}\) (\d+\.\d) s", log)
+    assert found and 2.0 <= float(found.group(1)) < 30, log[-3000:]
+    fast = re.search(rf"ns1\.example\.test \(127\.0\.0\.1 port {port}\) (\d+\.\d) s", log)
+    assert fast and float(fast.group(1)) < 1.0
+
+
+def test_names_sharing_one_webroot_leave_no_directory(acme, certbot):
+    domains = ["web.example.test", "web2.example.test", "www.example.test"]
+    ok(certbot.certonly(domains, *acme.plugin_args(webroot_map={",".join(domains): str(acme.webroot)},
+                                                   dns=False), name="shared"))
+    assert challenge_types(certbot) == {"http-01"}
+    assert no_tokens_left(acme.webroot)

@@ -1,0 +1,95 @@
+"""Parsers of the services' effective configurations."""
+
+from __future__ import annotations
+
+import base64
+
+from certbot_safedeploy.services.parse import (Reference, parse_apache_file, parse_apache_includes, parse_doveconf,
+                                               parse_haproxy, parse_nginx_dump, parse_postconf, parse_slapd)
+
+LIVE = "/etc/letsencrypt/live/example.com"
+
+NGINX_T = f"""\
+# configuration file /etc/nginx/nginx.conf:
+events {{}}
+http {{ include /etc/nginx/sites-enabled/*; }}
+
+# configuration file /etc/nginx/sites-enabled/default:
+server {{
+    listen 443 ssl;
+    # ssl_certificate /old/commented.pem;
+    ssl_certificate {LIVE}/fullchain.pem; ssl_certificate_key "{LIVE}/privkey.pem";
+    ssl_trusted_certificate '{LIVE}/chain.pem';
+    ssl_certificate $ssl_server_name.pem;
+    ssl_certificate data:-----BEGIN;
+}}
+"""
+
+
+def test_nginx_dump_names_file_and_line():
+    refs = parse_nginx_dump(NGINX_T)
+    assert refs == [
+        Reference("nginx", "ssl_certificate", f"{LIVE}/fullchain.pem", "/etc/nginx/sites-enabled/default:4"),
+        Reference("nginx", "ssl_certificate_key", f"{LIVE}/privkey.pem", "/etc/nginx/sites-enabled/default:4"),
+        Reference("nginx", "ssl_trusted_certificate", f"{LIVE}/chain.pem", "/etc/nginx/sites-enabled/default:5"),
+    ]
+    assert [r.part for r in refs] == ["fullchain", "privkey", "chain"]
+
+
+def test_apache_includes_and_directives():
+    dump = "Included configuration files:\n  (*) /etc/apache2/apache2.conf\n    (224) /etc/apache2/sites-enabled/a.conf"
+    assert parse_apache_includes(dump) == ["/etc/apache2/apache2.conf", "/etc/apache2/sites-enabled/a.conf"]
+    text = f'<VirtualHost *:443>\n  SSLCertificateFile "{LIVE}/cert.pem"\n  sslcertificatekeyfile ssl/k.pem\n' \
+           f"  SSLCertificateChainFile {LIVE}/chain.pem\n</VirtualHost>\n"
+    refs = parse_apache_file(text, "/etc/apache2/sites-enabled/a.conf", "/etc/apache2")
+    assert [(r.setting, r.path, r.where.rsplit(":", 1)[1]) for r in refs] == [
+        ("SSLCertificateFile", f"{LIVE}/cert.pem", "2"),
+        ("sslcertificatekeyfile", "/etc/apache2/ssl/k.pem", "3"),
+        ("SSLCertificateChainFile", f"{LIVE}/chain.pem", "4"),
+    ]
+
+
+def test_haproxy_crt_crt_base_and_pidfile():
+    text = ("global\n  pidfile /run/haproxy.pid\n  crt-base /etc/letsencrypt/live\n"
+            "frontend f\n  bind :443 ssl crt example.com/fullchain.pem crt /etc/haproxy/other.pem # crt /x\n"
+            "backend b\n  server s1 10.0.0.1:443 ssl crt-list /etc/haproxy/list.txt\n")
+    refs, pidfile = parse_haproxy(text, "/etc/haproxy/haproxy.cfg")
+    assert pidfile == "/run/haproxy.pid"
+    assert [(r.setting, r.path, r.where) for r in refs] == [
+        ("crt", f"{LIVE}/fullchain.pem", "/etc/haproxy/haproxy.cfg:5"),
+        ("crt", "/etc/haproxy/other.pem", "/etc/haproxy/haproxy.cfg:5"),
+        ("crt-list", "/etc/haproxy/list.txt", "/etc/haproxy/haproxy.cfg:7"),
+    ]
+
+
+def test_postconf_main_and_master_overrides():
+    main = (f"smtpd_tls_cert_file = {LIVE}/fullchain.pem\nsmtpd_tls_key_file = {LIVE}/privkey.pem\n"
+            f"smtpd_tls_chain_files = {LIVE}/privkey.pem, {LIVE}/fullchain.pem\nsmtpd_tls_security_level = may\n"
+            "smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt\n")
+    refs = parse_postconf(main, "/etc/postfix/main.cf")
+    assert [(r.setting, r.part) for r in refs] == [("smtpd_tls_cert_file", "fullchain"),
+                                                   ("smtpd_tls_key_file", "privkey"),
+                                                   ("smtpd_tls_chain_files", "privkey"),
+                                                   ("smtpd_tls_chain_files", "fullchain")]
+    master = parse_postconf(f"submission/inet/smtpd_tls_cert_file = {LIVE}/cert.pem\n", "/etc/postfix/master.cf")
+    assert [(r.setting, r.path) for r in master] == [("submission/inet/smtpd_tls_cert_file", f"{LIVE}/cert.pem")]
+
+
+def test_doveconf_keeps_file_references_only():
+    text = (f"ssl_cert = <{LIVE}/fullchain.pem\nssl_key = <{LIVE}/privkey.pem\nlocal_name mail.example.com {{\n"
+            f"  ssl_cert = </etc/dovecot/other.pem\n}}\nssl_key = -----BEGIN PRIVATE KEY-----\nssl_alt_key = # hidden\n")
+    refs = parse_doveconf(text, "/etc/dovecot/dovecot.conf")
+    assert [(r.setting, r.path) for r in refs] == [("ssl_cert", f"{LIVE}/fullchain.pem"),
+                                                   ("ssl_key", f"{LIVE}/privkey.pem"),
+                                                   ("ssl_cert", "/etc/dovecot/other.pem")]
+
+
+def test_slapd_ldif_folding_base64_and_slapd_conf():
+    encoded = base64.b64encode(f"{LIVE}/privkey.pem".encode()).decode()
+    ldif = (f"dn: cn=config\nolcTLSCertificateFile: {LIVE}/full\n chain.pem\n"
+            f"olcTLSCertificateKeyFile:: {encoded}\nolcTLSCACertificateFile:: !!notbase64\n")
+    refs = parse_slapd(ldif, "/etc/ldap/slapd.d")
+    assert [(r.setting, r.path) for r in refs] == [("olcTLSCertificateFile", f"{LIVE}/fullchain.pem"),
+                                                   ("olcTLSCertificateKeyFile", f"{LIVE}/privkey.pem")]
+    conf = parse_slapd(f"TLSCertificateFile {LIVE}/cert.pem\n# TLSCertificateKeyFile /x\n", "/etc/ldap/slapd.conf")
+    assert [(r.setting, r.path) for r in conf] == [("TLSCertificateFile", f"{LIVE}/cert.pem")]
