@@ -56,14 +56,18 @@ def _print_findings(findings: Sequence[Any], subject: str, ok: bool, verbose: bo
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    if args.connect:
-        if args.lineage_dir:
-            print("error: give a lineage directory or --connect, not both", file=sys.stderr)
-            return EXIT_USAGE
-        return _verify_connect(args)
-    if not args.lineage_dir:
-        print("error: give a lineage directory (live/<name>/) or --connect HOST:PORT", file=sys.stderr)
+    modes = [m for m, given in (("a lineage directory", args.lineage_dir), ("--cert", args.cert),
+                                 ("--connect", args.connect)) if given]
+    if len(modes) != 1:
+        print("error: verify takes one of: a lineage directory (live/<name>/), --cert FILE "
+              "[--chain FILE], or --connect HOST:PORT" + (f" (given: {', '.join(modes)})" if modes else ""),
+              file=sys.stderr)
         return EXIT_USAGE
+    if args.chain and not args.cert:
+        print("error: --chain needs --cert", file=sys.stderr)
+        return EXIT_USAGE
+    if args.connect:
+        return _verify_connect(args)
     from .lineage import read_lineage
     from .trust import load_trust_store
     from .verify.lineage import verify_lineage
@@ -75,12 +79,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"error: --pin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     trust = load_trust_store(args.trust_anchor)
-    report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
-                               domains=_domains(args.domain), pin_set=pin_set)
+    if args.cert:
+        from .certfiles import verify_files
+
+        report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [])
+        subject = args.cert
+    else:
+        report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
+                                   domains=_domains(args.domain), pin_set=pin_set)
+        subject = args.lineage_dir
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        _print_findings(report.findings, args.lineage_dir, report.ok, args.verbose)
+        if args.verbose and report.engine:
+            print(f"engine: {report.engine} decided trust")
+        _print_findings(report.findings, subject, report.ok, args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -231,8 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .config import STARTTLS_PORTS
 
-    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, or what a running service sends")
+    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, --cert/--chain files, "
+                       "or what a running service sends (--connect)")
     p.add_argument("lineage_dir", nargs="?")
+    p.add_argument("--cert", help="a leaf certificate PEM to check without a lineage or key")
+    p.add_argument("--chain", help="with --cert: the intermediates, judged as a pool like a client does")
     p.add_argument("--connect", metavar="HOST:PORT",
                    help="check the certificate and chain a running service sends, as a client would")
     p.add_argument("--servername", metavar="NAME", help="with --connect: SNI and the name to validate "

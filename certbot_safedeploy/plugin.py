@@ -150,15 +150,15 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
                 raise errors.PluginError(f"safedeploy: {_one_line(exc)}") from None
 
     # -- helpers -----------------------------------------------------------
-    @staticmethod
-    def _notify(subject: str, message: str) -> None:
+    def _notify(self, subject: str, message: str) -> None:
         """Report through the [notify] channels of the safedeploy config, if there is one."""
         import os
 
         from .config import DEFAULT_PATH
         from .notify import notify_failure
 
-        notify_failure("plugin", subject, message, os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH)
+        path = self.conf("config") or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
+        notify_failure("plugin", subject, message, path)
 
     def _warn(self, message: str) -> None:
         logger.warning("safedeploy: %s", message)

@@ -102,8 +102,8 @@ def test_nothing_listening_is_one_error_line(anchors):
 
 @pytest.mark.parametrize("args,message", [
     (["--connect", "127.0.0.1:notaport"], "is not HOST:PORT"),
-    (["--connect", "127.0.0.1:443", "/etc/letsencrypt/live/x"], "not both"),
-    ([], "give a lineage directory"),
+    (["--connect", "127.0.0.1:443", "/etc/letsencrypt/live/x"], "verify takes one of"),
+    ([], "verify takes one of: a lineage directory"),
 ])
 def test_usage_errors_exit_2(args, message):
     proc = verify(*args)

@@ -40,12 +40,13 @@ def check_issued(cert_pem: bytes, chain_pem: bytes, csr_pin: str, domains: tuple
     """Return the parsed certificate, or raise FleetError naming the failed check."""
     try:
         expect_certificates(cert_pem, exactly=1)
-        expect_certificates(chain_pem, at_least=1)
+        chain_blocks = expect_certificates(chain_pem, at_least=1)
     except PemFormatError as exc:
         raise FleetError(f"certbot's output is not a certificate and chain: {exc}",
                          fix="look at certbot's log; nothing was published") from None
     leaf = x509.load_pem_x509_certificate(cert_pem)
-    chain = x509.load_pem_x509_certificates(chain_pem)
+    # from the parsed blocks: x509.load_pem_x509_certificates needs cryptography 39
+    chain = [x509.load_der_x509_certificate(block.der) for block in chain_blocks]
     pin = pin_of_certificate(leaf)
     if pin != csr_pin:
         raise FleetError(f"the certificate's key ({pin}) is not the CSR's key ({csr_pin})",

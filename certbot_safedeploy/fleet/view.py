@@ -15,6 +15,8 @@ from typing import Any, Mapping, Sequence
 
 EXPIRY_WARNING = 7 * 86400
 _TIMES = ("not_after", "issued_at", "last_pull_at", "reported_at", "next_attempt_at")
+_TEXTS = ("serial", "installed_serial", "served_serial", "outcome", "last_error", "refusal", "owner", "server",
+          "cert_pin", "csr_pin", "enrolled_pin")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,12 +66,18 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def judge(row: Mapping[str, Any], now: float, stale_after_hours: float) -> StatusEntry:
+def judge(row: Mapping[str, Any], now: float, stale_after_hours: float, *, typed: bool = False) -> StatusEntry:
+    """``typed``: the database enforced the column types (PostgreSQL), so no coercion is needed."""
     problems: list[str] = []
-    row = {k: (_int(v) if k in _TIMES else v if v is None or isinstance(v, (str, int)) else str(v))
-           for k, v in dict(row).items()}
-    for k in ("serial", "installed_serial", "served_serial"):
-        row[k] = None if row.get(k) is None else str(row[k])
+    row = dict(row)
+    for k in () if typed else _TIMES:  # a hostile SQLite row may hold any type; PostgreSQL's are already right
+        v = row.get(k)
+        if v is not None and type(v) is not int:
+            row[k] = _int(v)
+    for k in () if typed else _TEXTS:
+        v = row.get(k)
+        if v is not None and type(v) is not str:
+            row[k] = str(v)
     serial, server = row["serial"], row["server"]
     failures = _int(row["consecutive_failures"]) or 0
     refusal, owner = row.get("refusal"), row.get("owner")

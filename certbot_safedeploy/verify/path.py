@@ -22,14 +22,13 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import builtin, certinfo, library, policy, report
+from . import builtin, certinfo, library, policy, profile, report
 from .certinfo import Malformed
 from .chain import TrustStore
 from .report import Finding, Severity
 
 BUILTIN = "built-in"
 ENV = "SAFEDEPLOY_VERIFY_ENGINE"
-_ON_TOP = ("check_extensions", "check_strength")  # where the library may be silent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +60,7 @@ def _on_top(path: Sequence[x509.Certificate], file: str) -> list[Finding]:
     roles = [policy.LEAF] + [policy.INTERMEDIATE] * (len(path) - 2) + [policy.ANCHOR]
     found: list[Finding] = []
     for cert, role in zip(path, roles):
-        found += policy.check_extensions(cert, role, file) + policy.check_strength(cert, role, file)
+        found += profile.certificate_checks(cert, role, file)
     return found
 
 

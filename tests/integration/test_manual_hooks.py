@@ -129,3 +129,38 @@ self_check_address = "127.0.0.1"
     config.chmod(0o600)
     ok(manual(certbot, domains, "http", {"SAFEDEPLOY_CONFIG": str(config)}))
     assert not (acme.webroot / ".well-known").exists()
+
+
+def test_on_a_terminal_the_wait_keeps_a_live_line_per_lagging_server(acme, hook_env):
+    """stderr is a pty: a line per lagging server counts the seconds, redrawn in place, then cleared."""
+    import pty
+
+    env, _ = hook_env
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, str(REPO / "hooks" / "manual-auth")], stderr=slave,
+                            stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **env, CERTBOT_DOMAIN="www.example.test",
+                                     CERTBOT_VALIDATION="tty-value", CERTBOT_REMAINING_CHALLENGES="0"))
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the hook closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    entry_id = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0, shown
+    text = shown.decode()
+    port = acme.dns.port
+    live = re.findall(rf"waiting +(\d+) s for ns2\.example\.test \(127\.0\.0\.2 port {port}\), zone example\.test", text)
+    assert live and int(live[-1]) >= 1, text  # the secondary lags 2 s: the count went past 1
+    assert "\x1b[1A\x1b[J" in text  # redrawn in place, not appended
+    assert "ns1.example.test (127.0.0.1 port %d), zone" % port not in text  # ns1 never lagged
+    assert re.search(rf"ns2\.example\.test \(127\.0\.0\.2 port {port}\) \d+\.\d s", text)
+    proc = run_hook("cleanup", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="tty-value",
+                    CERTBOT_AUTH_OUTPUT=entry_id)
+    assert proc.returncode == 0 and acme.dns.txt("_acme-challenge.www.example.test") == set()
