@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .acmebed import Certbot
-from .test_plugin_e2e import assert_issued, challenges_used, ok
+from .test_plugin_e2e import assert_issued, challenges_used, ok, wait_secondary_in_sync
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,6 +105,7 @@ def test_failing_hook_exits_non_zero_with_one_line(acme, hook_env, tmp_path):
 
 def test_the_last_auth_hook_names_the_lagging_secondary_and_its_time(acme, hook_env):
     env, _ = hook_env
+    wait_secondary_in_sync(acme)
     proc = run_hook("auth", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="lag-value",
                     CERTBOT_REMAINING_CHALLENGES="0")
     assert proc.returncode == 0, proc.stderr
@@ -136,6 +137,7 @@ def test_on_a_terminal_the_wait_keeps_a_live_line_per_lagging_server(acme, hook_
     import pty
 
     env, _ = hook_env
+    wait_secondary_in_sync(acme)
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, str(REPO / "hooks" / "manual-auth")], stderr=slave,
                             stdout=subprocess.PIPE, text=True,
