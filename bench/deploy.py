@@ -7,6 +7,8 @@
   measured in the same run.  Each run installs a new generation, so nothing is
   skipped as unchanged.
 * ``verify`` over 1,000 distinct lineages in one process (read + every check).
+* Both path-validation engines: cryptography's validator (when installed) and the
+  built-in one (``SAFEDEPLOY_VERIFY_ENGINE=builtin``), each timed the same way.
 * The modules the deploy path imports: it must not import certbot or requests.
 """
 
@@ -38,7 +40,13 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def bench_deploy(base: Path, runs: int) -> None:
+def engines() -> list[str]:
+    from certbot_safedeploy.verify import library
+
+    return (["library"] if library.AVAILABLE else []) + ["builtin"]
+
+
+def bench_deploy(base: Path, runs: int, engine: str) -> None:
     pki = Pki.create("Bench")
     le = base / "letsencrypt"
     leaves = [pki.leaf("example.com", "www.example.com") for _ in range(2)]
@@ -63,7 +71,7 @@ reload = ["true"]
 """)
     os.chmod(config, 0o600)
     env = dict(os.environ, RENEWED_LINEAGE=live, RENEWED_DOMAINS="example.com www.example.com",
-               SAFEDEPLOY_CONFIG=str(config))
+               SAFEDEPLOY_CONFIG=str(config), SAFEDEPLOY_VERIFY_ENGINE=engine)
     shell = (f"cp {live}/fullchain.pem {dest}/plain.crt && cp {live}/privkey.pem {dest}/plain.key && "
              f"cat {live}/fullchain.pem {live}/privkey.pem > {dest}/plain.pem")
     ours, baseline = [], []
@@ -72,7 +80,7 @@ reload = ["true"]
         baseline.append(timed(["sh", "-c", shell], env))
         ours.append(timed([str(BIN / "certbot-safedeploy"), "deploy"], env))
     med_ours, med_base = statistics.median(ours), statistics.median(baseline)
-    print(f"deploy (1 lineage, 2 targets, 3 files), median of {runs}:")
+    print(f"deploy (1 lineage, 2 targets, 3 files), engine {engine}, median of {runs}:")
     print(f"  certbot-safedeploy deploy : {med_ours * 1000:7.1f} ms  (target <= 250 ms)")
     print(f"  sh cp + cat baseline      : {med_base * 1000:7.1f} ms")
     print(f"  ratio                     : {med_ours / med_base:7.1f}x")
@@ -84,7 +92,7 @@ reload = ["true"]
     print(f"  deploy path imports       : {count} modules; certbot/requests/acme/josepy/dns among them: {bad}")
 
 
-def bench_verify(base: Path, count: int) -> None:
+def bench_verify(base: Path, count: int, engine: str) -> None:
     from certbot_safedeploy.lineage import read_lineage
     from certbot_safedeploy.trust import default_bundle, load_trust_store
     from certbot_safedeploy.verify.lineage import verify_lineage
@@ -97,10 +105,12 @@ def bench_verify(base: Path, count: int) -> None:
     trust = load_trust_store([default_bundle(), pki.root_file(str(base))])
     ok = 0
     for d in dirs:
-        report, _ = verify_lineage(read_lineage(d), trust=trust, domains=[os.path.basename(d)])
+        report, _ = verify_lineage(read_lineage(d), trust=trust, domains=[os.path.basename(d)],
+                                   engine=engine)
         ok += report.ok
     elapsed = time.perf_counter() - start
-    print(f"verify {count} lineages in one process (system bundle of {len(trust)} anchors + test root):")
+    print(f"verify {count} lineages in one process, engine {engine} "
+          f"(system bundle of {len(trust)} anchors + test root):")
     print(f"  {elapsed:.2f} s in all, {elapsed / count * 1000:.2f} ms each, {ok}/{count} passed (target <= 5 s)")
 
 
@@ -109,9 +119,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--lineages", type=int, default=1000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench_deploy(Path(tmp), args.runs)
-        bench_verify(Path(tmp), args.lineages)
+    for engine in engines():
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_deploy(Path(tmp), args.runs, engine)
+            bench_verify(Path(tmp), args.lineages, engine)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,22 @@
-"""Benchmark: fleet status (1,000 names x 10 servers) and a pull with nothing new, on PostgreSQL.
+"""Benchmark: the fleet on one PostgreSQL: no-change pull, status, check-in load.
 
-    .venv/bin/python bench/fleet.py [--names 1000] [--servers 10] [--runs 7]
+    .venv/bin/python bench/fleet.py [--names 1000] [--servers 10] [--runs 7] [--clients 32] [--seconds 10]
 
 Everything is measured as the wall time of the whole command (process start,
 imports, connection, query, output), median of N runs, against baselines
 measured in the same run on the same PostgreSQL:
 
-* status: `psql` running the same join over the same 10,000 rows;
-* pull: `python -c "import sqlalchemy, psycopg"`, the floor of any process that
-  reaches the store through SQLAlchemy Core.
-
-Round trips of a pull are counted from PostgreSQL's own statement log
-(log_statement=all, by application_name), not estimated.
+* pull: ``python -c pass`` and ``python -c "import psycopg"`` (the floor of any
+  process that reaches PostgreSQL through psycopg), and the old floor
+  ``import sqlalchemy, psycopg``; the puller logs in with its own role made by
+  ``fleet grant`` (row-level security applies), statements per pull are
+  counted from PostgreSQL's own log (log_statement=all, by application_name);
+* status: ``psql`` running the same join over the same rows;
+* load: pgbench running the real check-in statement (fleet/wire.py's text)
+  as a server role against --names x --servers rows, with persistent
+  connections and with a new connection (SCRAM login) per check-in (-C), as
+  timer-driven pulls do; check-ins per second and p99 latency from pgbench's
+  per-transaction log.  10,000 servers on a 5-minute timer need 33.3/s.
 """
 
 from __future__ import annotations
@@ -31,16 +36,21 @@ sys.path.insert(0, str(REPO))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
+from certbot_safedeploy.fleet import central, wire  # noqa: E402
+from certbot_safedeploy.fleet.issued import IssuedCertificate, serial_hex  # noqa: E402
 from certbot_safedeploy.fleet.settings import settings_from_table  # noqa: E402
 from certbot_safedeploy.fleet.store import Store  # noqa: E402
+from certbot_safedeploy.verify.pins import pin_of_certificate  # noqa: E402
 from tests.integration.netns import enter_private_netns  # noqa: E402
 from tests.integration.postgres import Postgres, pg_bin  # noqa: E402
 from tests.pki import Pki  # noqa: E402
 
-STATUS_SQL = ("SELECT c.name, c.server, c.serial, c.not_after, c.issued_at, c.prev_serial, c.consecutive_failures, "
-              "c.last_error, c.next_attempt_at, c.cert_pin, c.csr_pin, r.server, r.last_pull_at, r.reported_at, "
-              "r.outcome, r.installed_serial, r.served_serial, r.detail FROM certificates c "
-              "LEFT OUTER JOIN server_reports r ON r.name = c.name ORDER BY c.name, r.server")
+STATUS_SQL = ("SELECT e.name, c.server, c.serial, c.not_after, c.issued_at, c.prev_serial, c.consecutive_failures, "
+              "c.last_error, c.next_attempt_at, c.cert_pin, c.csr_pin, e.csr_pin, e.server, e.refusal, r.last_pull_at, "
+              "r.reported_at, r.outcome, r.installed_serial, r.served_serial, r.detail FROM enrollments e "
+              "LEFT OUTER JOIN certificates c ON c.name = e.name LEFT OUTER JOIN server_reports r "
+              "ON r.name = e.name AND r.server = e.server ORDER BY e.name, e.server")
+PEM = "-----BEGIN CERTIFICATE-----\n" + ("A" * 64 + "\n") * 24 + "-----END CERTIFICATE-----\n"
 
 
 def wall(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -53,25 +63,41 @@ def wall(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple
     return statistics.median(times), rc
 
 
-def populate(store: Store, names: int, servers: int) -> None:
+def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time of each command, run in turn, so a busy machine slows all alike."""
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(runs):
+        for key, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, capture_output=True)
+            times[key].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def populate(store: Store, names: int, servers: int, *, holder: str | None = None, prefix: str = "name") -> None:
+    """``names`` certificates, each enrolled by ``servers`` servers (or all held by ``holder``)."""
     import sqlalchemy as sa
 
-    from certbot_safedeploy.fleet.schema import certificates, server_reports
+    from certbot_safedeploy.fleet.schema import certificates, enrollments, server_reports
 
     now = int(time.time())
-    pem = "-----BEGIN CERTIFICATE-----\n" + ("A" * 64 + "\n") * 24 + "-----END CERTIFICATE-----\n"
-    certs = [{"name": f"name{i:04d}", "domains": json.dumps([f"name{i:04d}.example.net"]), "key_type": "ec",
-              "server": f"srv{i % servers:02d}", "csr_pem": pem, "csr_pin": "P", "enrolled_at": now,
-              "cert_pem": pem, "chain_pem": pem, "serial": f"{i:036x}", "cert_pin": "P",
+    owner = (lambda i, s: holder) if holder else (lambda i, s: f"srv{s:02d}")
+    pairs = [(i, s) for i in range(names) for s in range(servers)]
+    certs = [{"name": f"{prefix}{i:05d}", "domains": json.dumps([f"{prefix}{i:05d}.example.net"]), "key_type": "ec",
+              "server": owner(i, i % servers), "csr_pem": PEM, "csr_pin": "P", "enrolled_at": now,
+              "cert_pem": PEM, "chain_pem": PEM, "serial": f"{i:036x}", "cert_pin": "P",
               "not_before": now - 86400, "not_after": now + 80 * 86400, "issued_at": now - 3600}
              for i in range(names)]
-    reports = [{"name": f"name{i:04d}", "server": f"srv{s:02d}", "last_pull_at": now - 600,
+    enrolled = [{"name": f"{prefix}{i:05d}", "server": owner(i, s), "domains": "[]", "key_type": "ec",
+                 "csr_pem": PEM, "csr_pin": "P", "enrolled_at": now} for i, s in pairs]
+    reports = [{"name": f"{prefix}{i:05d}", "server": owner(i, s), "last_pull_at": now - 600,
                 "reported_at": now - 600, "outcome": "deployed",
                 "installed_serial": f"{i:036x}" if (i + s) % 97 else "0" * 36,  # ~1% stale
                 "served_serial": f"{i:036x}" if (i + s) % 97 else "0" * 36, "detail": "deployed"}
-               for i in range(names) for s in range(servers)]
+               for i, s in pairs]
     with store.engine.begin() as conn:
         conn.execute(sa.insert(certificates), certs)
+        conn.execute(sa.insert(enrollments), enrolled)
         conn.execute(sa.insert(server_reports), reports)
 
 
@@ -80,6 +106,8 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=1000)
     parser.add_argument("--servers", type=int, default=10)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     enter_private_netns()
     pg = Postgres(log_statements=True).start()
@@ -90,86 +118,187 @@ def main() -> None:
         pg.remove()
 
 
-def run(pg: Postgres, args: argparse.Namespace) -> None:
-    base = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
-    password = base / "db.password"
-    password.write_text(pg.password)
-    os.chmod(password, 0o600)
-    py = sys.executable
+class Bed:
+    def __init__(self, pg: Postgres) -> None:
+        self.pg, self.base, self.py = pg, Path(tempfile.mkdtemp(prefix="bench-fleet-")), sys.executable
+        self.cli = [self.py, "-m", "certbot_safedeploy", "fleet"]
+        self.central_password = self.secret("central", pg.password)
 
-    def config(name: str, server: str, body: str = "") -> Path:
-        path = base / f"{name}.toml"
-        path.write_text(f'state_dir = "{base / name}"\n{body}\n[fleet]\nstore = "{pg.url}"\n'
+    def secret(self, name: str, text: str) -> Path:
+        path = self.base / f"{name}.password"
+        path.write_text(text)
+        os.chmod(path, 0o600)
+        return path
+
+    def config(self, name: str, server: str, role: str, password: Path, body: str = "") -> Path:
+        path = self.base / f"{name}.toml"
+        path.write_text(f'state_dir = "{self.base / name}"\n{body}\n[fleet]\nstore = "{self.pg.url_for(role)}"\n'
                         f'store_password_file = "{password}"\nserver = "{server}"\n')
         os.chmod(path, 0o600)
         return path
 
-    central = config("central", "central")
-    cli = [py, "-m", "certbot_safedeploy", "fleet"]
-    subprocess.run([*cli, "migrate", "--config", str(central)], check=True, capture_output=True)
-    settings = settings_from_table({"store": pg.url, "store_password_file": str(password)}, str(base))
-    store = Store.open(settings)
-    populate(store, args.names, args.servers)
-    pairs = args.names * args.servers
+    def fleet(self, *args: str) -> str:
+        proc = subprocess.run([*self.cli, *args], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
 
-    # -- status ----------------------------------------------------------------------
-    status_table, rc = wall([*cli, "status", "--config", str(central)], args.runs)
-    status_json, _ = wall([*cli, "status", "--json", "--config", str(central)], args.runs)
-    psql_env = dict(os.environ, PGPASSWORD=pg.password)
-    psql, _ = wall([pg_bin("psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "fleet", "-d", "fleet",
-                    "-Atq", "-c", STATUS_SQL], args.runs, env=psql_env)
-    print(f"status, {args.names} names x {args.servers} servers ({pairs} rows), median of {args.runs}:")
-    print(f"  fleet status (table)       {status_table * 1000:7.1f} ms   (exit {rc}: stale pairs found)")
-    print(f"  fleet status --json        {status_json * 1000:7.1f} ms")
-    print(f"  baseline psql, same join   {psql * 1000:7.1f} ms   ratio table/psql = {status_table / psql:.2f}")
 
-    # -- pull with nothing new ---------------------------------------------------------
-    pki = Pki.create("Bench")
-    roots = base / "root.pem"
-    roots.write_bytes(pki.root.pem)
-    for n_names in (1, 10):
-        server = f"puller{n_names}"
-        names = [f"{server}-n{i}" for i in range(n_names)]
-        targets = "".join(f'[[target]]\nname = "{n}"\nlineage = "{n}"\nfiles = [ {{ path = "{base / server / n}.pem",'
-                          f' content = ["fullchain", "privkey"] }} ]\n' for n in names)
-        (base / server).mkdir()
-        cfg = config(server, server, f'trust_anchors = ["{roots}"]\n{targets}')
-        for n in names:
-            subprocess.run([*cli, "enroll", n, "-d", f"{n}.example.net", "--config", str(cfg)],
-                           check=True, capture_output=True)
-            key = serialization.load_pem_private_key(
-                (base / server / "fleet" / n / "privkey.pem").read_bytes(), None)
-            leaf = pki.leaf(f"{n}.example.net", key=key)
-            from certbot_safedeploy.fleet.issued import IssuedCertificate, serial_hex
-            from certbot_safedeploy.verify.pins import pin_of_certificate
-
-            pin = pin_of_certificate(leaf.cert)
-            store.publish(n, pin, IssuedCertificate(leaf.pem.decode(), pki.intermediate.pem.decode(),
-                                                    serial_hex(leaf.cert), 0, 2**40, pin), int(time.time()))
-        first = subprocess.run([*cli, "pull", "--config", str(cfg)], capture_output=True, text=True)
-        assert first.returncode == 0 and first.stdout.count("deployed") == n_names, first.stdout + first.stderr
-        log_before = pg.statement_log.read_text().count("certbot-safedeploy|LOG:")
-        pull, rc = wall([*cli, "pull", "--config", str(cfg)], args.runs)
-        log = pg.statement_log.read_text()
-        lines = [ln for ln in log.splitlines() if ln.startswith("certbot-safedeploy|LOG:")][log_before:]
-        per_pull = len(lines) / args.runs
-        data = sum(1 for ln in lines if "server_reports" in ln) / args.runs
-        print(f"pull with nothing new, {n_names} enrolled name(s), median of {args.runs}: "
-              f"{pull * 1000:.1f} ms (exit {rc})")
-        print(f"  statements per pull (PostgreSQL log): {per_pull:.0f} in all = {data:.0f} touching the store "
-              f"tables + {per_pull - data:.0f} SQLAlchemy sends once per new connection (version, schema, ...)")
-        if n_names == 1:
-            sample = sorted({ln.split("statement: ", 1)[-1].split("execute <unnamed>: ", 1)[-1][:60]
-                             for ln in lines[: int(per_pull)]})
-            for s in sample:
-                print(f"    {s}")
-    floor, _ = wall([py, "-c", "import sqlalchemy, psycopg"], args.runs)
-    bare, _ = wall([py, "-c", "pass"], args.runs)
-    print(f"  baseline python -c 'import sqlalchemy, psycopg': {floor * 1000:.1f} ms; python -c pass: "
-          f"{bare * 1000:.1f} ms")
-    print(f"  pull (1 name) beyond the import floor: {(pull - floor) * 1000:.1f} ms")
+def run(pg: Postgres, args: argparse.Namespace) -> None:
+    # an installed package has its bytecode compiled (pip, Debian); this checkout may not
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "certbot_safedeploy")], check=True,
+                   capture_output=True)
+    bed = Bed(pg)
+    central_cfg = bed.config("central", "central", "fleet", bed.central_password)
+    bed.fleet("migrate", "--config", str(central_cfg))
+    store = Store.open(settings_from_table({"store": pg.url, "store_password_file": str(bed.central_password)},
+                                           str(bed.base)))
+    bench_pull(bed, store, central_cfg, args)
+    bench_status(bed, store, central_cfg, args)
+    bench_load(bed, store, central_cfg, args)
     store.close()
 
 
+def bench_pull(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespace) -> None:
+    pki = Pki.create("Bench")
+    roots = bed.base / "root.pem"
+    roots.write_bytes(pki.root.pem)
+    results = {}
+    for n_names in (1, 10):
+        server = f"puller{n_names}"
+        names = [f"{server}-n{i}" for i in range(n_names)]
+        password = bed.secret(server, os.urandom(18).hex())
+        bed.fleet("grant", server, "--password-file", str(password), "--config", str(central_cfg))
+        bed.fleet("allow", server, *[a for n in names for a in ("--domain", f"{n}.example.net")],
+                  "--config", str(central_cfg))
+        targets = "".join(f'[[target]]\nname = "{n}"\nlineage = "{n}"\nfiles = [ {{ path = '
+                          f'"{bed.base / server / n}.pem", content = ["fullchain", "privkey"] }} ]\n' for n in names)
+        (bed.base / server).mkdir()
+        cfg = bed.config(server, server, server, password, f'trust_anchors = ["{roots}"]\n{targets}')
+        for n in names:
+            bed.fleet("enroll", n, "-d", f"{n}.example.net", "--config", str(cfg))
+        central.accept(store, int(time.time()))
+        for n in names:
+            key = serialization.load_pem_private_key((bed.base / server / "fleet" / n / "privkey.pem").read_bytes(), None)
+            leaf = pki.leaf(f"{n}.example.net", key=key)
+            pin = pin_of_certificate(leaf.cert)
+            store.publish(n, pin, IssuedCertificate(leaf.pem.decode(), pki.intermediate.pem.decode(),
+                                                    serial_hex(leaf.cert), 0, 2**40, pin), int(time.time()))
+        first = bed.fleet("pull", "--config", str(cfg))
+        assert first.count("deployed") == n_names, first
+        log_before = bed.pg.statement_log.read_text().count("certbot-safedeploy|LOG:")
+        pull, rc = wall([*bed.cli, "pull", "--config", str(cfg)], 3)
+        lines = [ln for ln in bed.pg.statement_log.read_text().splitlines()
+                 if ln.startswith("certbot-safedeploy|LOG:")][log_before:]
+        results[n_names] = (cfg, rc, len(lines) / 3, lines)
+    medians = interleaved({
+        "pull1": [*bed.cli, "pull", "--config", str(results[1][0])],
+        "pull10": [*bed.cli, "pull", "--config", str(results[10][0])],
+        "pass": [bed.py, "-c", "pass"],
+        "psycopg": [bed.py, "-c", "import psycopg"],
+        "sqlalchemy": [bed.py, "-c", "import sqlalchemy, psycopg"]}, args.runs)
+    for n_names, (_, rc, per_pull, lines) in results.items():
+        print(f"pull with nothing new, {n_names} enrolled name(s), own role, median of {args.runs}: "
+              f"{medians[f'pull{n_names}'] * 1000:.1f} ms (exit {rc}); statements per pull (PostgreSQL log): "
+              f"{per_pull:g}")
+    print(f"    {lines[0].split('statement: ', 1)[-1].split('execute <unnamed>: ', 1)[-1][:110]}...")
+    pull1, bare, driver = medians["pull1"], medians["pass"], medians["psycopg"]
+    print(f"  baselines, run in turn with the pulls: python -c pass {bare * 1000:.1f} ms; python -c 'import psycopg' "
+          f"{driver * 1000:.1f} ms; python -c 'import sqlalchemy, psycopg' {medians['sqlalchemy'] * 1000:.1f} ms")
+    print(f"  pull (1 name) / import-psycopg floor = {pull1 / driver:.2f}; beyond that floor: "
+          f"{(pull1 - driver) * 1000:.1f} ms; target <= 300 ms: {'met' if pull1 <= 0.3 else 'MISSED'}")
+    settings = settings_from_table({"store": bed.pg.url_for("puller1"), "server": "puller1",
+                                    "store_password_file": str(bed.base / "puller1.password")}, "/x")
+    connects, statements = [], []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        direct = wire.DirectStore(settings)
+        direct._connect()
+        middle = time.perf_counter()
+        direct.checkin("puller1", ["puller1-n0"], int(time.time()))
+        connects.append(middle - start)
+        statements.append(time.perf_counter() - middle)
+        direct.close()
+    print(f"  in one process: connect + SCRAM login {statistics.median(connects) * 1000:.1f} ms, the check-in "
+          f"statement {statistics.median(statements) * 1000:.1f} ms (medians)")
+
+
+def bench_status(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespace) -> None:
+    populate(store, args.names, args.servers)
+    pairs = args.names * args.servers
+    _, rc = wall([*bed.cli, "status", "--config", str(central_cfg)], 1)
+    pgpass = bed.base / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{bed.pg.port}:fleet:fleet:{bed.pg.password}\n")
+    os.chmod(pgpass, 0o600)
+    os.environ["PGPASSFILE"] = str(pgpass)
+    medians = interleaved({
+        "table": [*bed.cli, "status", "--config", str(central_cfg)],
+        "json": [*bed.cli, "status", "--json", "--config", str(central_cfg)],
+        "psql": [pg_bin("psql"), "-h", "127.0.0.1", "-p", str(bed.pg.port), "-U", "fleet", "-d", "fleet",
+                 "-Atq", "-c", STATUS_SQL]}, args.runs)
+    status_table, status_json, psql = medians["table"], medians["json"], medians["psql"]
+    print(f"status, {args.names} names x {args.servers} servers (~{pairs} rows), median of {args.runs}:")
+    print(f"  fleet status (table)       {status_table * 1000:7.1f} ms   (exit {rc}: problem pairs found)")
+    print(f"  fleet status --json        {status_json * 1000:7.1f} ms")
+    print(f"  baseline psql, same join   {psql * 1000:7.1f} ms   ratio table/psql = {status_table / psql:.2f}")
+
+
+def bench_load(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespace) -> None:
+    rows = args.names * args.servers
+    password = os.urandom(18).hex()
+    bed.fleet("grant", "loadsrv", "--password-file", str(bed.secret("loadsrv", password)), "--config", str(central_cfg))
+    populate(store, rows, 1, holder="loadsrv", prefix="load")
+    statement = wire.checkin_pg(now="extract(epoch from now())::bigint", server="'loadsrv'",
+                                names=f"ARRAY['load' || lpad((:n)::text, 5, '0')]")
+    script = bed.base / "checkin.sql"
+    script.write_text(f"\\set n random(0, {rows - 1})\n{statement};\n")
+    env = dict(os.environ, PGPASSWORD=password)
+    print(f"check-in load: pgbench, the real check-in statement as role loadsrv (row-level security on), "
+          f"{rows} names, {args.clients} clients, {args.seconds} s; need 33.3/s for 10,000 servers / 5 min:")
+    for label, extra in (("persistent connections", []), ("new connection per check-in (-C)", ["-C"])):
+        logdir = bed.base / ("log-c" if extra else "log-p")
+        logdir.mkdir()
+        proc = subprocess.run([pg_bin("pgbench"), "-n", "-h", "127.0.0.1", "-p", str(bed.pg.port), "-U", "loadsrv",
+                               "-M", "extended", "-c", str(args.clients), "-j", "2", "-T", str(args.seconds),
+                               "-f", str(script), "-l", "--log-prefix", str(logdir / "tx"), *extra, "fleet"],
+                              capture_output=True, text=True, env=env, cwd=logdir)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        latencies = sorted(int(line.split()[2]) for f in logdir.iterdir() for line in f.read_text().splitlines())
+        done = len(latencies)
+        rate = next(float(ln.split("=")[1].split()[0]) for ln in proc.stdout.splitlines() if ln.startswith("tps"))
+        p99 = latencies[int(done * 0.99) - 1] / 1000
+        print(f"  {label:34s} {rate:9.0f} check-ins/s  p99 {p99:6.1f} ms  ({done} check-ins; "
+              f"headroom x{rate / 33.3:.0f})")
+    # the project's own driver path: connect (SCRAM) + DirectStore.checkin + close, per check-in
+    procs = max(2, args.clients // 4)
+    argv = [bed.py, str(Path(__file__).resolve()), "--worker", bed.pg.url_for("loadsrv"),
+            str(bed.base / "loadsrv.password"), str(rows), str(args.seconds)]
+    workers = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(procs)]
+    latencies = sorted(float(x) for w in workers for x in w.communicate()[0].split())
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(f"  {'DirectStore, connect per check-in':34s} {len(latencies) / args.seconds:9.0f} check-ins/s  "
+          f"p99 {p99:6.1f} ms  ({len(latencies)} check-ins, {procs} processes; "
+          f"headroom x{len(latencies) / args.seconds / 33.3:.0f})")
+
+
+def worker(url: str, password: str, rows: int, seconds: int) -> None:
+    import random
+
+    from certbot_safedeploy.fleet.wire import DirectStore
+
+    settings = settings_from_table({"store": url, "store_password_file": password, "server": "loadsrv"}, "/x")
+    out, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        store = DirectStore(settings)
+        got = store.checkin("loadsrv", [f"load{random.randrange(rows):05d}"], int(time.time()))
+        store.close()
+        assert len(got) == 1
+        out.append(f"{(time.perf_counter() - start) * 1000:.2f}")
+    print(" ".join(out))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--worker"]:
+        worker(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()

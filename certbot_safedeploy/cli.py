@@ -29,7 +29,45 @@ def _domains(args_domains: Sequence[str] | None) -> list[str]:
     return os.environ.get("RENEWED_DOMAINS", "").split()
 
 
+def _verify_connect(args: argparse.Namespace) -> int:
+    from .connectcheck import UsageError, check_connect, target
+
+    try:
+        probe = target(args.connect, args.servername, args.starttls, args.timeout)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    rep = check_connect(probe, args.trust_anchor)
+    if args.json:
+        print(json.dumps(rep.as_dict(), indent=2))
+    else:
+        _print_findings(rep.findings, rep.where, rep.ok, args.verbose)
+    return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def _print_findings(findings: Sequence[Any], subject: str, ok: bool, verbose: bool) -> None:
+    """One line per finding (passed checks with -v), then the verdict line."""
+    for finding in findings:
+        if finding.severity.value != "ok" or verbose:
+            print(finding.line())
+    errors = sum(f.severity.value == "error" for f in findings)
+    warnings = sum(f.severity.value == "warning" for f in findings)
+    print(f"{subject}: {'OK' if ok else 'FAILED'} ({errors} error(s), {warnings} warning(s))")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    modes = [m for m, given in (("a lineage directory", args.lineage_dir), ("--cert", args.cert),
+                                 ("--connect", args.connect)) if given]
+    if len(modes) != 1:
+        print("error: verify takes one of: a lineage directory (live/<name>/), --cert FILE "
+              "[--chain FILE], or --connect HOST:PORT" + (f" (given: {', '.join(modes)})" if modes else ""),
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.chain and not args.cert:
+        print("error: --chain needs --cert", file=sys.stderr)
+        return EXIT_USAGE
+    if args.connect:
+        return _verify_connect(args)
     from .lineage import read_lineage
     from .trust import load_trust_store
     from .verify.lineage import verify_lineage
@@ -41,16 +79,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"error: --pin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     trust = load_trust_store(args.trust_anchor)
-    report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
-                               domains=_domains(args.domain), pin_set=pin_set)
+    if args.cert:
+        from .certfiles import verify_files
+
+        report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [],
+                              pin_set=pin_set)
+        subject = args.cert
+    else:
+        report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
+                                   domains=_domains(args.domain), pin_set=pin_set)
+        subject = args.lineage_dir
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
-        for finding in report.findings:
-            if finding.severity.value != "ok" or args.verbose:
-                print(finding.line())
-        print(f"{args.lineage_dir}: {'OK' if report.ok else 'FAILED'} "
-              f"({len(report.errors)} error(s), {len(report.warnings)} warning(s))")
+        if args.verbose and report.engine:
+            print(f"engine: {report.engine} decided trust")
+        _print_findings(report.findings, subject, report.ok, args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -199,8 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Verify and safely deploy certbot certificates.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage")
-    p.add_argument("lineage_dir")
+    from .config import STARTTLS_PORTS
+
+    p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, --cert/--chain files, "
+                       "or what a running service sends (--connect)")
+    p.add_argument("lineage_dir", nargs="?")
+    p.add_argument("--cert", help="a leaf certificate PEM to check without a lineage or key")
+    p.add_argument("--chain", help="with --cert: the intermediates, judged as a pool like a client does")
+    p.add_argument("--connect", metavar="HOST:PORT",
+                   help="check the certificate and chain a running service sends, as a client would")
+    p.add_argument("--servername", metavar="NAME", help="with --connect: SNI and the name to validate "
+                   "(default: HOST)")
+    p.add_argument("--starttls", choices=list(STARTTLS_PORTS),
+                   help="with --connect: speak this protocol's STARTTLS first (default port: its usual one)")
+    p.add_argument("--timeout", type=float, default=10.0, help="with --connect: seconds per network step")
     p.add_argument("--domain", action="append", help="name the cert must cover "
                    "(default: $RENEWED_DOMAINS)")
     p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")

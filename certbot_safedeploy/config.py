@@ -183,7 +183,7 @@ class _Parser:
             if "probe" in t:
                 probe = self.probe(t["probe"], [*path, "probe"])
             elif preset:
-                probe = self.probe(_supported(preset.preset.probe_table(lineage)), [*path, "service"])
+                probe = self.probe(preset.preset.probe_table(lineage), [*path, "service"])
         return Target(
             name=name,
             lineage=lineage,
@@ -263,13 +263,6 @@ class _Parser:
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 300:
             raise self.fail([*path, "timeout"], "must be a number of seconds between 0 and 300")
         return Probe(host, port, self.string(p["servername"], [*path, "servername"]), float(timeout), starttls)
-
-
-def _supported(table: dict[str, object]) -> dict[str, object]:
-    """A preset's probe table, less the STARTTLS key until the probe speaks it."""
-    if "starttls" not in Probe.__dataclass_fields__:
-        table.pop("starttls", None)
-    return table
 
 
 FACILITY_NAMES = ("daemon", "user", "auth", *(f"local{i}" for i in range(8)))

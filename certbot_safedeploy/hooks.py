@@ -55,7 +55,14 @@ def _remove(entry: Mapping[str, Any], settings: ChallengeSettings) -> None:
     if entry["kind"] == "http-01":
         Http01Solver.cleanup([CreatedToken(entry["path"], tuple(entry["created_dirs"]))])
     else:
-        Dns01Solver(settings, warn=_warn).remove([TxtRecord.from_json(dict(entry["record"]))])
+        Dns01Solver(settings, warn=_warn).remove([_record(entry)])
+
+
+def _record(entry: Mapping[str, Any]) -> TxtRecord:
+    """The TXT record of a dns-01 entry (entries from before zone entries hold zone/name/value only)."""
+    if "record" in entry:
+        return TxtRecord.from_json(dict(entry["record"]))
+    return TxtRecord(entry["zone"], entry["name"], entry["value"])
 
 
 def _hand_over_dirs(entry: Mapping[str, Any], entries: dict[str, dict[str, Any]]) -> None:
@@ -82,7 +89,7 @@ def _dns_auth(settings: ChallengeSettings, state: ManualState, entry_id: str, do
     if remaining == 0:  # last challenge of this certbot run: wait once, for every pending value
         with state.locked() as entries:
             pending = {k: v for k, v in entries.items() if v["kind"] == "dns-01" and not v.get("waited")}
-        solver.wait([TxtRecord.from_json(dict(v["record"])) for v in pending.values()])
+        solver.wait([_record(v) for v in pending.values()])
         with state.locked() as entries:
             for key in pending:
                 if key in entries:

@@ -115,7 +115,8 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
             raise errors.PluginError(
                 f"safedeploy: no way to validate {name}: it has no webroot "
                 f"({'wildcards need dns-01' if name.startswith('*.') else 'add --safedeploy-webroot-map'}) "
-                "and no --safedeploy-nsupdate-server is set")
+                "and no dns-01 server is set (--safedeploy-nsupdate-server, or [[challenge.zone]] entries "
+                "in --safedeploy-config)")
         return [kinds[m] for m in methods]
 
     def perform(self, achalls: List[Any]) -> List[Any]:
@@ -150,15 +151,15 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
                 raise errors.PluginError(f"safedeploy: {_one_line(exc)}") from None
 
     # -- helpers -----------------------------------------------------------
-    @staticmethod
-    def _notify(subject: str, message: str) -> None:
+    def _notify(self, subject: str, message: str) -> None:
         """Report through the [notify] channels of the safedeploy config, if there is one."""
         import os
 
         from .config import DEFAULT_PATH
         from .notify import notify_failure
 
-        notify_failure("plugin", subject, message, os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH)
+        path = self.conf("config") or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
+        notify_failure("plugin", subject, message, path)
 
     def _warn(self, message: str) -> None:
         logger.warning("safedeploy: %s", message)

@@ -31,18 +31,24 @@ def _load_file(path: str) -> tuple[x509.Certificate, ...]:
             fix="install ca-certificates or point trust_anchors / --trust-anchor at a PEM bundle",
         ) from None
     try:
-        blocks = expect_certificates(data, at_least=1)
+        anchors = anchors_from_pem(data)
     except PemFormatError as exc:
         raise SafeDeployError(f"trust anchor bundle: {exc}", path=path, fix=exc.fix) from None
+    return anchors
+
+
+def anchors_from_pem(data: bytes) -> tuple[x509.Certificate, ...]:
+    """Certificates of a PEM bundle; an unparsable anchor is skipped, not fatal."""
+    blocks = expect_certificates(data, at_least=1)
     anchors: list[x509.Certificate] = []
     with warnings.catch_warnings():
         # system bundles carry a few legacy roots (negative serials) that newer
-        # cryptography warns about; an unparsable anchor is skipped, not fatal
+        # cryptography warns about
         warnings.simplefilter("ignore")
         for block in blocks:
             try:
                 anchors.append(x509.load_der_x509_certificate(block.der))
-            except ValueError:
+            except Exception:  # noqa: BLE001 - ValueError, or a refusal of newer cryptography
                 continue
     return tuple(anchors)
 
@@ -58,7 +64,12 @@ def default_bundle() -> str:
 
 def load_trust_store(paths: Sequence[str] = ()) -> TrustStore:
     """Trust anchors from ``paths``, or the system bundle when none is given."""
-    chosen = tuple(paths) or (default_bundle(),)
+    return _store(tuple(paths) or (default_bundle(),))
+
+
+@functools.lru_cache(maxsize=8)
+def _store(chosen: tuple[str, ...]) -> TrustStore:
+    """One store per set of bundles per process (its library Store is built once)."""
     anchors: list[x509.Certificate] = []
     for path in chosen:
         anchors.extend(_load_file(path))

@@ -143,3 +143,82 @@ def write_lineage(config_dir: str, name: str, leaf: Issued, chain: Sequence[Issu
             os.unlink(link)
         os.symlink(os.path.relpath(target, live), link)
     return live
+
+
+# --- DER surgery for certificates newer cryptography refuses to build -----------------
+
+ALG_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
+ALG_MD5_RSA = bytes.fromhex("300d06092a864886f70d0101040500")
+ALG_SHA1_ECDSA = bytes.fromhex("300906072a8648ce3d0401")
+ALG_SHA256_ECDSA = bytes.fromhex("300a06082a8648ce3d040302")
+ALG_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+PLACEHOLDER_OID = "2.5.29.99"  # encodes in 3 bytes like every id-ce extension OID
+
+
+def _encode(tag: int, body: bytes) -> bytes:
+    if len(body) < 0x80:
+        return bytes([tag, len(body)]) + body
+    size = len(body).to_bytes((len(body).bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + body
+
+
+def _elements(body: bytes) -> list[bytes]:
+    """The complete TLVs inside a constructed value."""
+    out, pos = [], 0
+    while pos < len(body):
+        length, head = body[pos + 1], 2
+        if length & 0x80:
+            count = length & 0x7F
+            length, head = int.from_bytes(body[pos + 2 : pos + 2 + count], "big"), 2 + count
+        out.append(body[pos : pos + head + length])
+        pos += head + length
+    return out
+
+
+def _length(tlv: bytes) -> int:
+    length = tlv[1]
+    if length & 0x80:
+        count = length & 0x7F
+        return int.from_bytes(tlv[2 : 2 + count], "big")
+    return length
+
+
+def resign(cert: x509.Certificate, issuer_key, algorithm: bytes, *, replace: tuple[bytes, bytes] | None = None
+           ) -> x509.Certificate:
+    """Re-sign ``cert`` with ``algorithm`` (an AlgorithmIdentifier DER: SHA-1, MD5, ...).
+
+    ``replace`` swaps bytes inside the TBS first (e.g. a placeholder extension OID for
+    a real one, to make duplicate or malformed extensions the builder refuses).
+    """
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    der = cert.public_bytes(serialization.Encoding.DER)
+    tbs, _, _ = _elements(der[len(der) - _length(der):])
+    parts = _elements(tbs[len(tbs) - _length(tbs):])
+    index = 2 if parts[0][0] == 0xA0 else 1
+    parts[index] = algorithm
+    body = b"".join(parts)
+    if replace:
+        body = body.replace(*replace)
+    new_tbs = _encode(0x30, body)
+    digest = {ALG_SHA1_RSA: hashes.SHA1(), ALG_SHA1_ECDSA: hashes.SHA1(), ALG_MD5_RSA: hashes.MD5(),
+              ALG_SHA256_ECDSA: hashes.SHA256(), ALG_SHA256_RSA: hashes.SHA256()}[algorithm]
+    if isinstance(issuer_key, rsa.RSAPrivateKey):
+        signature = issuer_key.sign(new_tbs, padding.PKCS1v15(), digest)
+    else:
+        signature = issuer_key.sign(new_tbs, ec.ECDSA(digest))
+    return x509.load_der_x509_certificate(
+        _encode(0x30, new_tbs + algorithm + _encode(0x03, b"\x00" + signature)))
+
+
+def with_raw_extension(subject: str, issuer: Issued, oid_hex: str, value: bytes, *,
+                       critical: bool = False, sans: Sequence[str] | None = None) -> x509.Certificate:
+    """A leaf whose extension ``oid_hex`` (DER content of a 3-byte id-ce OID) carries ``value`` verbatim."""
+    assert len(oid_hex) == 6, "the placeholder swap keeps lengths: id-ce OIDs only"
+    placeholder = x509.UnrecognizedExtension(x509.ObjectIdentifier(PLACEHOLDER_OID), value)
+    leaf = make_cert(subject, issuer=issuer, sans=[subject] if sans is None else sans,
+                     extensions=[(placeholder, critical)])
+    alg = ALG_SHA256_RSA if isinstance(issuer.key, rsa.RSAPrivateKey) else ALG_SHA256_ECDSA
+    return resign(leaf.cert, issuer.key, alg,
+                  replace=(bytes.fromhex("0603551d63"), bytes.fromhex("06") + bytes([len(bytes.fromhex(oid_hex))])
+                           + bytes.fromhex(oid_hex)))

@@ -99,10 +99,24 @@ class Locator:
 
     # -- the chain, the zone, the server -----------------------------------------
     def follow_cnames(self, name: str) -> list[str]:
-        """The CNAME chain from ``name``: [name, target1, ...]; loops are an error."""
+        """The CNAME chain from ``name``: [name, target1, ...]; loops and dangling targets are errors.
+
+        Each hop is a CNAME query, so a resolver hands back the record itself
+        instead of chasing the chain (and failing on a loop).
+        """
         chain = [name.rstrip(".").lower()]
         while True:
-            response = self.lookup(chain[-1], "TXT")
+            try:
+                response = self.lookup(chain[-1], "CNAME")
+            except ChallengeError as exc:
+                if len(chain) == 1:
+                    raise
+                raise self._dangling(chain, exc.message) from None
+            if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                if len(chain) == 1:
+                    raise ChallengeError(f"{name}: the DNS answered {dns.rcode.to_text(response.rcode())}",
+                                         fix="check the zone and the resolver (resolver / --safedeploy-resolver)")
+                raise self._dangling(chain, f"answered {dns.rcode.to_text(response.rcode())}")
             target = None
             for rrset in response.answer:
                 if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == dns.name.from_text(chain[-1]):
@@ -116,6 +130,10 @@ class Locator:
                 raise ChallengeError(f"CNAME chain from {chain[0]} longer than {MAX_CNAME_CHAIN}",
                                      fix="point _acme-challenge straight at the name in the zone we update")
             chain.append(target)
+
+    def _dangling(self, chain: list[str], why: str) -> ChallengeError:
+        return ChallengeError(f"dangling CNAME: {' -> '.join(chain)} ends in a name nobody answers for ({why})",
+                              fix=f"point the CNAME at a name in a zone you update, or create the zone of {chain[-1]}")
 
     def find_zone(self, name: str) -> tuple[str, str]:
         """(zone, SOA MNAME) of the zone that owns ``name``."""

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..config import Config, Target
+from ..config import Config, Probe, Target
 from ..errors import SafeDeployError
 from ..lineage import read_lineage
 from ..trust import load_trust_store
@@ -27,7 +27,8 @@ from ..verify.lineage import LineageData, VerifiedLineage, verify_lineage
 from .install import Installed, Installer, journals
 from .lock import LockError, deploy_lock
 from .plan import build_plan
-from .service import fetch_served_leaf, probe_until, run_command
+from .service import Judge, fetch_served_leaf, probe_until, run_command
+from .tlsclient import Served
 
 DEPLOYED, REFUSED, USAGE, ROLLED_BACK, ROLLBACK_FAILED = 0, 1, 2, 3, 4
 OUTCOMES = {DEPLOYED: "deployed", REFUSED: "refused", ROLLED_BACK: "rolled back",
@@ -162,7 +163,7 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
     if not any(r.changed for r in records):
         result.lines.append("every destination already holds this certificate: no file changed")
     new_leaf = material.leaf.public_bytes(Encoding.DER)
-    failure, stage = _check_reload_probe(targets, new_leaf, result)
+    failure, stage = _check_reload_probe(config, targets, new_leaf, result)
     if failure is None:
         result.lines.append(f"deployed {name} to {', '.join(result.targets)}")
         return result
@@ -186,7 +187,23 @@ def _served(target: Target) -> bytes | None:
         return None
 
 
-def _check_reload_probe(targets: Sequence[Target], new_leaf: bytes,
+def client_judge(trust_anchors: Sequence[str], probe: Probe) -> Judge:
+    """The probe's chain check: a client with ``trust_anchors`` validates what was served."""
+    from ..verify.served import judge_served
+
+    trust = load_trust_store(trust_anchors)
+
+    def judge(served: Served) -> str | None:
+        if served.source == "none":  # this Python cannot see the chain; the leaf matched
+            return None
+        verdict = judge_served(served.leaf, served.chain, trust, servername=probe.servername,
+                               now=datetime.datetime.now(datetime.timezone.utc), where=str(probe))
+        return None if verdict.ok else f"the new certificate is served, but a client rejects it: {verdict.summary()}"
+
+    return judge
+
+
+def _check_reload_probe(config: Config, targets: Sequence[Target], new_leaf: bytes,
                         result: DeployResult) -> tuple[str | None, str]:
     """Run every check, then every reload, then every probe; first failure wins."""
     for t in targets:
@@ -201,7 +218,7 @@ def _check_reload_probe(targets: Sequence[Target], new_leaf: bytes,
                 return f"[{t.name}] reload {list(t.reload)} failed ({outcome.detail})", "reload"
     for t in targets:
         if t.probe:
-            probed = probe_until(t.probe, new_leaf)
+            probed = probe_until(t.probe, new_leaf, client_judge(config.trust_anchors, t.probe))
             if not probed.ok:
                 return f"[{t.name}] probe failed: {probed.detail}", "probe"
             result.lines.append(f"[{t.name}] {probed.detail}")

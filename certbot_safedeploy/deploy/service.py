@@ -83,7 +83,8 @@ def probe_until(probe: Probe, expected: bytes | None, judge: Judge | None = None
                     return ProbeResult(False, f"{probe}: {problem}")
                 streak += 1
                 if streak >= CONSECUTIVE:
-                    return ProbeResult(True, f"{probe.host}:{probe.port} serves the expected certificate")
+                    chain = " with a chain a client validates" if judge is not None else ""
+                    return ProbeResult(True, f"{probe} serves the expected certificate{chain}")
                 time.sleep(0.1)
                 continue
             streak = 0

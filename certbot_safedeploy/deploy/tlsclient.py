@@ -22,6 +22,7 @@ import dataclasses
 import ipaddress
 import socket
 import ssl
+import time
 from typing import Any
 
 from . import starttls as starttls_mod
@@ -39,15 +40,24 @@ class Served:
     source: str  # how the chain was read (see the module docstring)
 
 
+def _recv(sock: socket.socket, deadline: float, size: int = 65536) -> bytes:
+    """One recv, bounded by what is left of the whole exchange's time budget."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("the server is too slow: no complete answer in time")
+    sock.settimeout(left)
+    return sock.recv(size)
+
+
 class _SocketChannel:
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self.sock, self.deadline = sock, deadline
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
     def receive(self) -> bytes:
-        return self.sock.recv(4096)
+        return _recv(self.sock, self.deadline, 4096)
 
 
 def parse_certificate_message(body: bytes, tls13: bool) -> list[bytes]:
@@ -140,7 +150,7 @@ def _client_name(sock: socket.socket) -> str:
 
 
 def _handshake(sock: socket.socket, obj: ssl.SSLObject, incoming: ssl.MemoryBIO,
-               outgoing: ssl.MemoryBIO) -> None:
+               outgoing: ssl.MemoryBIO, deadline: float) -> None:
     while True:
         try:
             obj.do_handshake()
@@ -149,7 +159,7 @@ def _handshake(sock: socket.socket, obj: ssl.SSLObject, incoming: ssl.MemoryBIO,
             pending = outgoing.read()
             if pending:
                 sock.sendall(pending)
-            data = sock.recv(65536)
+            data = _recv(sock, deadline)
             if not data:
                 raise ConnectionResetError("the server closed the connection during the TLS handshake") from None
             incoming.write(data)
@@ -180,6 +190,7 @@ def fetch(host: str, port: int, servername: str, timeout: float, starttls: str |
     Raises OSError (ssl.SSLError, socket errors, :class:`.starttls.StartTlsError`).
     """
     source = source or chain_source()
+    deadline = time.monotonic() + 2 * timeout  # the whole exchange; ``timeout`` bounds the connect
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # the caller validates the path itself
@@ -187,11 +198,14 @@ def fetch(host: str, port: int, servername: str, timeout: float, starttls: str |
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     with socket.create_connection((host, port), timeout=timeout) as sock:
         if starttls:
-            starttls_mod.negotiate(starttls, _SocketChannel(sock), servername, _client_name(sock))
+            starttls_mod.negotiate(starttls, _SocketChannel(sock, deadline), servername, _client_name(sock))
         if source == SOURCES[2]:
             context._msg_callback = recorder  # type: ignore[attr-defined]  # before the SSL object exists
-        obj = context.wrap_bio(incoming, outgoing, server_hostname=servername or None)
-        _handshake(sock, obj, incoming, outgoing)
+        try:
+            obj = context.wrap_bio(incoming, outgoing, server_hostname=servername or None)
+        except (ValueError, TypeError) as exc:  # UnicodeError: not an IDNA name
+            raise ssl.SSLError(f"cannot send {servername[:80]!r} as SNI: {exc}") from None
+        _handshake(sock, obj, incoming, outgoing, deadline)
         leaf = obj.getpeercert(binary_form=True)
         try:
             certs = _read_chain(obj, source, recorder)

@@ -21,12 +21,14 @@ def trap_findings(result: Survey, config_path: str) -> list[Finding]:
                                       f"--service-config {service.service}=PATH"))
     for (name, lineage), trapped in sorted(result.trapped.items()):
         proposal = result.proposals[(name, lineage)]
+        service = next(s for s in result.services if s.service == name)
+        where = "" if service.default else f" --service-config {name}={service.config}"
         reads = "; ".join(f"{t.reference.setting} {t.reference.path} ({t.reference.where})" for t in trapped)
         out.append(report.error(
             trapped[0].reference.where, "live-trap",
             f"{name} reads certbot's {trapped[0].area}/{lineage} files directly: {reads}. certbot swaps them "
             "before any deploy hook runs, so a broken renewal reaches the service at its next reload",
-            f"certbot-safedeploy adopt {lineage} --service {name} --write, or paste into {config_path}:\n"
+            f"certbot-safedeploy adopt {lineage} --service {name}{where} --write, or paste into {config_path}:\n"
             + proposal.target + "then change in the service's configuration:\n  " + "\n  ".join(proposal.changes)))
     for service, ref, target in result.protected:
         out.append(report.passed(ref.where, "live-trap",

@@ -1,7 +1,11 @@
 """Fleet mode: one host issues, many servers pull, verify and install; keys stay put.
 
+* The central host keeps an allow list (``allow``/``disallow``): which server
+  may hold which DNS names; on PostgreSQL each server logs in with its own
+  role (``grant``) and row-level security confines it to its own rows.
 * Servers ``enroll`` a name: the key is generated locally and only the CSR
-  (PKCS #10, RFC 2986) goes to the store.
+  (PKCS #10, RFC 2986) goes to the store, as a request the central host
+  accepts or refuses.
 * The central host ``renew``s due names with ``certbot certonly --csr``
   (RFC 8555 orders), checks the result against the CSR's key and publishes it.
 * Servers ``pull`` the newest certificate, verify it against their own key and
@@ -9,7 +13,8 @@
 * ``status`` shows, per name and server, what was published and what is served.
 
 Pure logic lives in :mod:`.settings`, :mod:`.policy`, :mod:`.csr`, :mod:`.issued`
-and :mod:`.view`; :mod:`.store` owns the database, :mod:`.localstate` the
-server's files, and :mod:`.pull`, :mod:`.renew` and :mod:`.enroll` are the
-commands.
+and :mod:`.view`; :mod:`.store` (SQLAlchemy Core) and :mod:`.central` own the
+database for the central host, :mod:`.wire` is a pull's direct driver path,
+:mod:`.pgroles` the roles and policies, :mod:`.localstate` the server's files,
+and :mod:`.pull`, :mod:`.renew` and :mod:`.enroll` are the commands.
 """

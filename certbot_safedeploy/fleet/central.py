@@ -144,8 +144,9 @@ def disallow(store: Store, server: str, domains: Sequence[str]) -> list[str]:
     """Remove names from ``server``'s allow list; return the ones that were there."""
     a = allowed_names
     with store._begin() as conn:
-        gone = list(conn.execute(sa.delete(a).where(a.c.server == server, a.c.domain.in_(list(domains)))
-                                 .returning(a.c.domain)).scalars())
+        where = (a.c.server == server, a.c.domain.in_(list(domains)))
+        gone = list(conn.execute(sa.select(a.c.domain).where(*where)).scalars())
+        conn.execute(sa.delete(a).where(*where))
     return [d for d in domains if d in gone]
 
 

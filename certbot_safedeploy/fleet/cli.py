@@ -142,7 +142,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     _, settings, store = _context(args)
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
-    entries = [judge(row, now, stale) for row in store.status_rows()]
+    entries = [judge(row, now, stale, typed=store.is_postgresql) for row in store.status_rows()]
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=1))
     else:

@@ -9,7 +9,8 @@ compare its columns with :mod:`.schema`, so the two cannot drift apart.
 
 * PostgreSQL: one ``UPDATE server_reports ... FROM enrollments LEFT JOIN
   certificates ... RETURNING`` in autocommit, without prepared statements:
-  one round trip after the connection is made.  Row-level security limits
+  one round trip after the connection is made (psycopg sends nothing else;
+  ``gssencmode=disable`` saves the GSSAPI probe before the login).  Row-level security limits
   it to this server's own rows (:mod:`.pgroles`).
 * SQLite: the same update and a ``SELECT`` of the same columns in one
   transaction of a local file.
@@ -159,6 +160,9 @@ class DirectStore:
         params = dict(parse_qsl(u.query))
         params.setdefault("connect_timeout", "10")
         params.setdefault("application_name", "certbot-safedeploy")
+        # no GSSAPI-encryption probe before the startup packet (one round trip less); TLS stays as the
+        # URL asks (e.g. ?sslmode=verify-full&sslrootcert=...)
+        params.setdefault("gssencmode", "disable")
         if u.username:
             params["user"] = unquote(u.username)
         if self.settings.store_password_file:

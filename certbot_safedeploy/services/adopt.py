@@ -6,7 +6,7 @@ import dataclasses
 import os
 from typing import Mapping, Sequence
 
-from ..config import Config, Probe
+from ..config import Config
 from ..errors import SafeDeployError
 from .parse import Reference
 from .proposal import Proposal, Trapped, classify, propose
@@ -55,11 +55,9 @@ def survey(config_dir: str, config: Config | None, *, system_root: str = "/",
         result.protected += [(service, ref, target) for ref, target in protected]
         for t in trapped:
             result.trapped.setdefault((service.service, t.lineage), []).append(t)
-    starttls = "starttls" in Probe.__dataclass_fields__
     for (name, lineage), trapped_refs in result.trapped.items():
         service = next(s for s in services if s.service == name)
         result.proposals[(name, lineage)] = propose(
             service, lineage, trapped_refs, pins=current_pins(config_dir, lineage),
-            reuse_key=reuses_key(config_dir, lineage), connect=connect, system_root=system_root,
-            starttls_supported=starttls)
+            reuse_key=reuses_key(config_dir, lineage), connect=connect, system_root=system_root)
     return result

@@ -13,7 +13,7 @@ import stat
 from typing import Mapping
 
 from .. import fsutil
-from ..config import Probe, load_config, parse_config
+from ..config import load_config, parse_config
 from ..errors import ConfigError, SafeDeployError
 from .adopt import current_pins, reuses_key, survey
 from .presets import PRESETS, Instance
@@ -37,8 +37,7 @@ def proposals_for(lineage: str, config_dir: str, config_path: str, *, service: s
                               path=PRESETS[service].config_path(Instance(), system_root),
                               fix=f"point adopt at it with --service-config {service}=PATH")
     return [propose(installed[0], lineage, [], pins=current_pins(config_dir, lineage),
-                    reuse_key=reuses_key(config_dir, lineage), connect=connect, system_root=system_root,
-                    starttls_supported="starttls" in Probe.__dataclass_fields__)]
+                    reuse_key=reuses_key(config_dir, lineage), connect=connect, system_root=system_root)]
 
 
 def render(proposals: list[Proposal], lineage: str, config_dir: str, config_path: str) -> list[str]:
@@ -69,6 +68,11 @@ def append_targets(config_path: str, proposals: list[Proposal]) -> str:
     text = existing + ("\n" if existing and not existing.endswith("\n") else "")
     text += "".join("\n" + p.target for p in proposals)
     parse_config(text, config_path)  # nothing is written unless the whole new config parses
+    for p in proposals:
+        problem = fsutil.untrusted_ancestor(p.tls_dir)
+        if problem:
+            raise ConfigError(f"destination {p.tls_dir}: {problem}", path=config_path,
+                              fix="point the service's files at a directory only root can change")
     for p in proposals:
         if not os.path.isdir(p.tls_dir):
             os.makedirs(p.tls_dir, mode=0o755)

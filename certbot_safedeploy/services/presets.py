@@ -35,7 +35,6 @@ class Instance:
 @dataclasses.dataclass(frozen=True)
 class Preset:
     name: str
-    title: str
     default_config: str  # relative to the system root
     port: int
     starttls: str | None
@@ -81,25 +80,25 @@ def _slapd_check(i: Instance) -> tuple[str, ...]:
 
 
 PRESETS: Mapping[str, Preset] = {p.name: p for p in (
-    Preset("nginx", "nginx", "etc/nginx/nginx.conf", 443, None, SEPARATE, None,
+    Preset("nginx", "etc/nginx/nginx.conf", 443, None, SEPARATE, None,
            check=lambda i: ("nginx", "-t", "-q") + (("-c", i.config) if i.config else ()),
            reload=lambda i: ("nginx", "-c", i.config, "-s", "reload") if i.config else _systemctl("reload", "nginx")),
-    Preset("apache2", "Apache httpd", "etc/apache2/apache2.conf", 443, None, SEPARATE, None,
+    Preset("apache2", "etc/apache2/apache2.conf", 443, None, SEPARATE, None,
            check=lambda i: ("apache2ctl", "-f", i.config, "-t") if i.config else ("apache2ctl", "configtest"),
            reload=lambda i: (("apache2ctl", "-f", i.config, "-k", "graceful") if i.config
                              else _systemctl("reload", "apache2"))),
-    Preset("haproxy", "HAProxy", "etc/haproxy/haproxy.cfg", 443, None, COMBINED, None,
+    Preset("haproxy", "etc/haproxy/haproxy.cfg", 443, None, COMBINED, None,
            check=lambda i: ("haproxy", "-c", "-q", "-f", i.config or "/etc/haproxy/haproxy.cfg"),
            reload=_signal("USR2", "haproxy"), uses_pidfile=True),
-    Preset("postfix", "Postfix", "etc/postfix", 25, "smtp", SEPARATE, None,
+    Preset("postfix", "etc/postfix", 25, "smtp", SEPARATE, None,
            check=lambda i: ("postfix", *(("-c", i.config) if i.config else ()), "check"),
            reload=lambda i: (("postfix", "-c", i.config, "reload") if i.config
                              else _systemctl("reload", "postfix"))),
-    Preset("dovecot", "Dovecot", "etc/dovecot/dovecot.conf", 143, "imap", SEPARATE, None,
+    Preset("dovecot", "etc/dovecot/dovecot.conf", 143, "imap", SEPARATE, None,
            check=lambda i: ("doveconf", "-n", *(("-c", i.config) if i.config else ())),
            reload=lambda i: (("doveadm", "-c", i.config, "reload") if i.config
                              else _systemctl("reload", "dovecot"))),
-    Preset("slapd", "OpenLDAP slapd", "etc/ldap/slapd.d", 389, "ldap", SEPARATE, "openldap",
+    Preset("slapd", "etc/ldap/slapd.d", 389, "ldap", SEPARATE, "openldap",
            check=_slapd_check,
            reload=lambda i: None if i.config else _systemctl("restart", "slapd")),
 )}

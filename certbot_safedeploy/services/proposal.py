@@ -98,8 +98,7 @@ def _change(service: str, ref: Reference, new: str, config: str) -> str:
 
 
 def propose(service: ServiceConfig, lineage: str, trapped: Sequence[Trapped], *, pins: Sequence[str],
-            reuse_key: bool, connect: str | None = None, system_root: str = "/",
-            starttls_supported: bool = True) -> Proposal:
+            reuse_key: bool, connect: str | None = None, system_root: str = "/") -> Proposal:
     preset = PRESETS[service.service]
     instance = Instance(None if service.default else service.config,
                         None if service.default else service.pidfile)
@@ -115,8 +114,6 @@ def propose(service: ServiceConfig, lineage: str, trapped: Sequence[Trapped], *,
     probe = preset.probe_table(lineage)
     if connect:
         probe["connect"] = connect
-    if not starttls_supported:
-        probe.pop("starttls", None)
     lines.append("probe = { " + ", ".join(f"{k} = {_toml(v)}" for k, v in probe.items()) + " }")
     if preset.key_reader:
         lines.append(f"acl_read = {_toml([preset.key_reader])}  # {service.service} runs as {preset.key_reader}")

@@ -34,7 +34,7 @@ class ServiceConfig:
 
 
 TOOLS = {"nginx": "nginx", "apache2": "apache2ctl", "haproxy": "haproxy", "postfix": "postconf",
-         "dovecot": "doveconf", "slapd": "slapd"}
+         "dovecot": "doveconf", "slapd": "slapcat"}
 
 
 def _run(argv: Sequence[str]) -> str:

@@ -17,13 +17,14 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import certinfo, constraints, names, policy, report, sigcheck
+from . import certinfo, constraints, names, policy, profile, report, sigcheck
 from .certinfo import Malformed
 from .chain import TrustStore
 from .policy import ANCHOR, INTERMEDIATE, LEAF
 from .report import Finding
 
 MAX_INTERMEDIATES = 8  # cryptography's default max_chain_depth
+MAX_SIGNATURES = 256  # path-building budget: hostile pools must not cost more than this
 
 
 def _san(cert: x509.Certificate) -> tuple[list[str], list[constraints.IPName]] | None:
@@ -38,8 +39,7 @@ def _san(cert: x509.Certificate) -> tuple[list[str], list[constraints.IPName]] |
 def leaf_findings(leaf: x509.Certificate, dns_name: str | None, now: datetime.datetime,
                   file: str) -> list[Finding]:
     """Everything about the leaf that does not depend on the path."""
-    findings = policy.check_extensions(leaf, LEAF, file)
-    findings += policy.check_strength(leaf, LEAF, file)
+    findings = profile.certificate_checks(leaf, LEAF, file)
     findings += policy.check_validity(leaf, LEAF, now, file)
     findings += policy.check_leaf(leaf, file)
     try:
@@ -57,6 +57,10 @@ def leaf_findings(leaf: x509.Certificate, dns_name: str | None, now: datetime.da
     return findings
 
 
+class _Exhausted(Exception):
+    """The path-building budget ran out."""
+
+
 class _Search:
     def __init__(self, pool: Sequence[x509.Certificate], trust: TrustStore,
                  now: datetime.datetime, file: str) -> None:
@@ -68,6 +72,13 @@ class _Search:
             except Malformed:
                 continue
         self.best: tuple[tuple[int, int], list[Finding]] = ((-1, -1), [])
+        self.budget = MAX_SIGNATURES
+
+    def signed(self, cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+        if self.budget <= 0:
+            raise _Exhausted()
+        self.budget -= 1
+        return sigcheck.signed_by(cert, issuer)
 
     def record(self, reached: bool, depth: int, findings: list[Finding]) -> None:
         if findings and (int(reached), depth) > self.best[0]:
@@ -76,10 +87,10 @@ class _Search:
     def issuer_problems(self, cand: x509.Certificate, role: str,
                         path: list[x509.Certificate]) -> list[Finding]:
         f = self.file
-        problems = policy.check_extensions(cand, role, f)
-        if problems:
+        problems = profile.certificate_checks(cand, role, f)
+        if any(p.check == "malformed" for p in problems):
             return problems
-        problems = policy.check_strength(cand, role, f) + policy.check_validity(cand, role, self.now, f)
+        problems += policy.check_validity(cand, role, self.now, f)
         problems += policy.check_issuer(cand, role, f)
         limit = policy.path_length(cand)
         below = [c for c in path[1:] if not certinfo.self_issued(c)]
@@ -91,8 +102,8 @@ class _Search:
         if nc is not None:
             bound = [path[0]] + [c for c in path[1:] if not certinfo.self_issued(c)]
             for cert in bound:
-                sans = _san(cert) or ([], [])
-                for problem in constraints.violations(nc.value, sans[0], sans[1]):
+                ext = certinfo.extension(cert, x509.SubjectAlternativeName)
+                for problem in constraints.violations(nc.value, list(ext.value) if ext else []):
                     problems.append(report.error(
                         f, "name-constraints", f"{policy.label(cand, role)} constrains names "
                         f"(RFC 5280 §4.2.1.10): {problem}", "re-issue within the CA's permitted names"))
@@ -114,11 +125,11 @@ class _Search:
     def extend(self, path: list[x509.Certificate]) -> list[x509.Certificate] | None:
         cert, depth = path[-1], len(path)
         issuer = certinfo.issuer_der(cert)
-        seen = {certinfo.der(c) for c in path}
+        seen = {(certinfo.subject_der(c), certinfo.spki(c)) for c in path}  # RFC 4158 loop check
         found = False
         for anchor in self.trust.by_subject(issuer):
             found = True
-            if not sigcheck.signed_by(cert, anchor):
+            if not self.signed(cert, anchor):
                 self._bad_signature(cert, anchor, depth, anchor=True)
                 continue
             problems = self.issuer_problems(anchor, ANCHOR, path)
@@ -131,10 +142,10 @@ class _Search:
                 "send a shorter chain")])
             return None
         for cand in self.pool.get(issuer, []):
-            if certinfo.der(cand) in seen:
+            if (certinfo.subject_der(cand), certinfo.spki(cand)) in seen:
                 continue
             found = True
-            if not sigcheck.signed_by(cert, cand):
+            if not self.signed(cert, cand):
                 self._bad_signature(cert, cand, depth, anchor=False)
                 continue
             problems = self.issuer_problems(cand, INTERMEDIATE, path)
@@ -171,7 +182,14 @@ def build_path(leaf: x509.Certificate, pool: Sequence[x509.Certificate], trust: 
     try:
         findings = leaf_findings(leaf, dns_name, now, file)
         search = _Search(pool, trust, now, file)
-        path = search.extend([leaf])
+        try:
+            path = search.extend([leaf])
+        except _Exhausted:
+            path = None
+            search.record(True, MAX_INTERMEDIATES + 2, [report.error(
+                file, "trust", f"no path found within {MAX_SIGNATURES} signature checks: the pool "
+                "holds too many candidate issuers (a denial-of-service shape)",
+                "send only the leaf and its own intermediates")])
     except Malformed as exc:
         return None, [policy.malformed(file, leaf, LEAF, exc)]
     if path is None:

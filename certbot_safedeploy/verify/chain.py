@@ -33,12 +33,11 @@ class TrustStore:
         self.anchors: tuple[x509.Certificate, ...] = ()
         self._by_subject: dict[bytes, list[x509.Certificate]] = {}
         self._der: set[bytes] = set()
-        self._subject_key: set[tuple[bytes, bytes]] = set()
         self._library_store: Any = None
         kept: list[x509.Certificate] = []
         for anchor in anchors:
             try:
-                subject, der, key = certinfo.subject_der(anchor), certinfo.der(anchor), certinfo.spki(anchor)
+                subject, der = certinfo.subject_der(anchor), certinfo.der(anchor)
             except Malformed:
                 continue  # an unparsable anchor can anchor nothing
             if der in self._der:
@@ -46,18 +45,22 @@ class TrustStore:
             kept.append(anchor)
             self._by_subject.setdefault(subject, []).append(anchor)
             self._der.add(der)
-            self._subject_key.add((subject, key))
         self.anchors = tuple(kept)
 
     def __len__(self) -> int:
         return len(self._der)
+
+    def __contains__(self, der: object) -> bool:
+        """``der in store``: the exact certificate (DER) is an anchor."""
+        return der in self._der
 
     def contains(self, cert: x509.Certificate) -> bool:
         """The certificate is an anchor, or carries an anchor's subject and key (a cross-sign)."""
         try:
             if certinfo.der(cert) in self._der:
                 return True
-            return (certinfo.subject_der(cert), certinfo.spki(cert)) in self._subject_key
+            same_name = self.by_subject(certinfo.subject_der(cert))
+            return bool(same_name) and any(certinfo.spki(a) == certinfo.spki(cert) for a in same_name)
         except Malformed:
             return False
 
@@ -131,7 +134,12 @@ def saved_prefix(chain: Sequence[x509.Certificate], trust: TrustStore, file: str
     for j in range(end + 1, len(chain)):
         extra = chain[j]
         state = "expired at" if not_after(extra) < now else "valid until"
-        role = "a trust anchor itself" if trust.contains(extra) else "not needed to reach a trust anchor"
+        if certinfo.der(extra) in trust:
+            role = "the trust anchor itself"
+        elif trust.contains(extra):
+            role = "a cross-sign of a trust anchor (same name and key)"
+        else:
+            role = "not needed to reach a trust anchor"
         findings.append(report.warning(
             file, "chain", f"{_label(j)} ({describe(extra)}, issued by {_issuer_text(extra)}) is "
             f"{role}; clients ignore it ({state} {not_after(extra).isoformat()})",
@@ -142,7 +150,7 @@ def saved_prefix(chain: Sequence[x509.Certificate], trust: TrustStore, file: str
 
 def _issuer_text(cert: x509.Certificate) -> str:
     try:
-        return _issuer_text(cert)
+        return cert.issuer.rfc4514_string()
     except Exception:  # noqa: BLE001
         return "an unparsable name"
 

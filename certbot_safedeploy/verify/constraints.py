@@ -36,15 +36,55 @@ def _dns_excluded(name: str, base: str) -> bool:
     return False
 
 
+def valid_dns_pattern(name: str) -> bool:
+    """LDH labels (RFC 1034 §3.5, RFC 5890 A-labels), an optional whole-label ``*`` first."""
+    labels = name.split(".")
+    if labels and labels[0] == "*":
+        labels = labels[1:]
+    if not labels or len(name) > 253:
+        return False
+    for part in labels:
+        if not 0 < len(part) <= 63 or part.startswith("-") or part.endswith("-"):
+            return False
+        if not all(c.isascii() and (c.isalnum() or c == "-") for c in part):
+            return False
+    return True
+
+
 def _ip_in(address: IPName, network: IPNet) -> bool:
     return address.version == network.version and address in network
 
 
-def violations(nc: x509.NameConstraints, dns_names: list[str], ips: list[IPName]) -> list[str]:
-    """The names that break ``nc``, each with the reason."""
+MAX_COMPARISONS = 1 << 16  # names x subtrees; more is a denial-of-service shape, refused
+
+
+PROCESSED = (x509.DNSName, x509.IPAddress, x509.DirectoryName, x509.RFC822Name)
+
+
+def violations(nc: x509.NameConstraints, general_names: list[x509.GeneralName]) -> list[str]:
+    """The names (subjectAltName entries) that break ``nc``, each with the reason."""
+    dns_names = [g.value for g in general_names if isinstance(g, x509.DNSName)]
+    ips = [g.value for g in general_names if isinstance(g, x509.IPAddress)
+           and isinstance(g.value, (ipaddress.IPv4Address, ipaddress.IPv6Address))]
     problems: list[str] = []
     permitted = list(nc.permitted_subtrees or [])
     excluded = list(nc.excluded_subtrees or [])
+    subtrees = permitted + excluded
+    if (len(dns_names) + len(ips)) * (len(permitted) + len(excluded)) > MAX_COMPARISONS:
+        return [f"{len(dns_names) + len(ips)} names against {len(permitted) + len(excluded)} "
+                f"subtrees is more than {MAX_COMPARISONS} comparisons (a denial-of-service shape)"]
+    for bad in (g.value for g in subtrees if isinstance(g, x509.DNSName) and g.value.startswith(".")):
+        problems.append(f"the DNS subtree {bad!r} is malformed (a leading dot is not a DNS name)")
+    unprocessed = {type(g) for g in subtrees if not isinstance(g, PROCESSED)}
+    for general in general_names:
+        if type(general) in unprocessed:
+            problems.append(f"a {type(general).__name__} subtree constrains a name of that type, "
+                            "which clients cannot check (RFC 5280 §4.2.1.10: refuse)")
+            break
+    if any(isinstance(g, x509.DNSName) for g in subtrees):
+        for name in dns_names:
+            if not valid_dns_pattern(name):
+                problems.append(f"{name!r} is not a valid DNS name, so it cannot be inside the subtrees")
     p_dns = [g.value for g in permitted if isinstance(g, x509.DNSName)]
     e_dns = [g.value for g in excluded if isinstance(g, x509.DNSName)]
     p_ip = [g.value for g in permitted if isinstance(g, x509.IPAddress)]

@@ -134,9 +134,15 @@ def verify_lineage(
                 "rebuild it: cat cert.pem chain.pem > fullchain.pem (or restore from archive/)",
             )
         )
-    rep.extend(chain_checks_for(full, trust, now, _path(data, CHAIN), engine, rep))
-    rep.extend(names.check_names(leaf, domains, _path(data, CERT)))
-    rep.extend(pins.check_pins(full, pin_set, _path(data, FULLCHAIN)))
+    try:
+        rep.extend(chain_checks_for(full, trust, now, _path(data, CHAIN), engine, rep))
+        rep.extend(names.check_names(leaf, domains, _path(data, CERT)))
+        rep.extend(pins.check_pins(full, pin_set, _path(data, FULLCHAIN)))
+    except Exception as exc:  # noqa: BLE001 - hostile input is a refusal, never a traceback
+        rep.findings.append(report.error(
+            _path(data, FULLCHAIN), "malformed",
+            f"the certificates cannot be processed ({type(exc).__name__}: {str(exc)[:120]})",
+            "restore the lineage from archive/ or re-issue"))
     if rep.errors:
         return rep, None
     return rep, VerifiedLineage(

@@ -15,6 +15,7 @@ from typing import Iterable
 from cryptography import x509
 
 from . import report
+from .constraints import valid_dns_pattern
 from .report import Finding
 
 
@@ -35,20 +36,24 @@ def san_names(certificate: x509.Certificate) -> list[str]:
         return []
     except Exception:  # noqa: BLE001 - malformed SAN: refused by check_names / the path checks
         return []
-    names = [canonical(n) for n in ext.value.get_values_for_type(x509.DNSName)]
+    names = [n.rstrip(".").lower() for n in ext.value.get_values_for_type(x509.DNSName)]
     names += [str(ip) for ip in ext.value.get_values_for_type(x509.IPAddress)]
     return names
 
 
 def covers(san: str, domain: str) -> bool:
     """True when the SAN entry ``san`` covers the requested ``domain``."""
-    san, domain = canonical(san), canonical(domain)
-    if san == domain:
-        return True
     try:
-        return ipaddress.ip_address(san) == ipaddress.ip_address(domain)
+        return ipaddress.ip_address(san.strip()) == ipaddress.ip_address(domain.strip())
     except ValueError:
         pass
+    # the SAN entry must already be an A-label name (RFC 5280 §4.2.1.6: IA5String);
+    # the requested name may be given as a U-label and is converted
+    san, domain = san.strip().rstrip(".").lower(), canonical(domain)
+    if not valid_dns_pattern(san) or not valid_dns_pattern(domain):
+        return False
+    if san == domain:
+        return True
     if not san.startswith("*.") or domain.startswith("*."):
         return False
     suffix = san[1:]  # ".a.b"

@@ -27,10 +27,10 @@ from .report import Finding
 LEAF, INTERMEDIATE, ANCHOR = "leaf", "intermediate", "trust anchor"
 
 # extensions a client processes; any other one marked critical is a refusal
+# (as cryptography's Web PKI policy: certificate policies are not processed, so critical ones refuse)
 KNOWN_EXTENSIONS = frozenset({
     "2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.17", "2.5.29.30",  # BC, KU, EKU, SAN, NC
-    "2.5.29.32", "2.5.29.36", "2.5.29.54", "2.5.29.33",  # policies, constraints, inhibitAny, mappings
-    "2.5.29.14", "2.5.29.35", "1.3.6.1.5.5.7.1.1", "2.5.29.31",  # SKI, AKI, AIA, CRL DP
+    "2.5.29.14", "2.5.29.35", "1.3.6.1.5.5.7.1.1",  # SKI, AKI, AIA
 })
 ANY_EKU = "2.5.29.37.0"
 REISSUE = "re-issue from a CA whose certificates meet the Web PKI profile"
@@ -68,6 +68,10 @@ def check_strength(cert: x509.Certificate, role: str, file: str) -> list[Finding
     if weakness:
         findings.append(report.error(file, "weak-key", f"{label(cert, role)} has a weak key: {weakness}",
                                      "re-issue with an RSA 2048+ or EC P-256/P-384 key"))
+    elif role != LEAF and not sigcheck.ca_key_permitted(cert):
+        findings.append(report.error(file, "key-type", f"{label(cert, role)} has a key type the Web PKI "
+                                     "does not permit for CAs (only RSA and EC P-256/P-384/P-521)",
+                                     REISSUE))
     if role != ANCHOR:
         oid, name = sigcheck.signature_algorithm(cert)
         if oid in sigcheck.WEAK_SIGNATURES:
@@ -75,11 +79,17 @@ def check_strength(cert: x509.Certificate, role: str, file: str) -> list[Finding
                 file, "weak-signature",
                 f"{label(cert, role)} is signed with {name}, a weak signature algorithm clients refuse",
                 "re-issue: the CA must sign with SHA-256 or better"))
+        elif oid not in sigcheck.WEBPKI_SIGNATURES:
+            findings.append(report.error(
+                file, "signature-algorithm",
+                f"{label(cert, role)} is signed with {name}, which the Web PKI does not permit",
+                "re-issue: the CA must sign with RSA or ECDSA and SHA-256/384/512"))
     return findings
 
 
 def check_validity(cert: x509.Certificate, role: str, now: datetime.datetime, file: str) -> list[Finding]:
     start, end = certinfo.not_before(cert), certinfo.not_after(cert)
+    now = now.replace(microsecond=0)  # RFC 5280 §4.1.2.5: validity has one-second granularity
     check = "anchor" if role == ANCHOR else "validity"
     if now < start:
         return [report.error(file, check, f"{label(cert, role)} is not valid until {start.isoformat()}",
@@ -134,7 +144,10 @@ def check_issuer(cert: x509.Certificate, role: str, file: str) -> list[Finding]:
         findings.append(report.error(file, check, f"{label(cert, role)} issues certificates but is not a CA "
                                      "(basicConstraints cA=FALSE or absent, RFC 5280 §4.2.1.9)",
                                      "remove it from the trust anchors" if role == ANCHOR else REISSUE))
-    if ku is not None and not ku.value.key_cert_sign:
+    if ku is None:
+        findings.append(report.error(file, "key-usage", f"{label(cert, role)} issues certificates but has "
+                                     "no keyUsage extension (the Web PKI requires keyCertSign)", REISSUE))
+    elif not ku.value.key_cert_sign:
         findings.append(report.error(file, "key-usage", f"{label(cert, role)} issues certificates but its "
                                      "keyUsage lacks keyCertSign (RFC 5280 §4.2.1.3)", REISSUE))
     if eku is not None:

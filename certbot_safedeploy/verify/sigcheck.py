@@ -10,6 +10,8 @@ checks, never reported as a bad signature.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -36,6 +38,7 @@ GOOD_SIGNATURES = {
     "1.3.101.112": "Ed25519",
     "1.3.101.113": "Ed448",
 }
+WEBPKI_SIGNATURES = frozenset(GOOD_SIGNATURES) - {"1.3.101.112", "1.3.101.113"}  # CA/B BR §7.1.3.2
 STRONG_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 
 
@@ -64,6 +67,15 @@ def key_weakness(cert: x509.Certificate) -> str | None:
     if isinstance(key, dsa.DSAPublicKey):
         return f"DSA key of {key.key_size} bits (clients no longer accept DSA)"
     return None
+
+
+def ca_key_permitted(cert: x509.Certificate) -> bool:
+    """CA/B BR §7.1.3.1: a CA key is RSA or EC on a named NIST curve."""
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey))
 
 
 def _hash(cert: x509.Certificate) -> hashes.HashAlgorithm | None:
@@ -95,8 +107,13 @@ def _verify_manually(cert: x509.Certificate, issuer_key: object) -> None:
         raise InvalidSignature("unsupported issuer key type")
 
 
+@functools.lru_cache(maxsize=512)
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``issuer``'s name and key issued ``cert`` (RFC 5280 §6.1.3 (a)(1), (a)(4))."""
+    """True when ``issuer``'s name and key issued ``cert`` (RFC 5280 §6.1.3 (a)(1), (a)(4)).
+
+    Cached: certificates hash and compare by their DER, and the same intermediate
+    and root meet again in every lineage of a host.
+    """
     try:
         if cert.issuer != issuer.subject:
             return False

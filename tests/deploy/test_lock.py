@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -58,17 +60,23 @@ def test_a_symlinked_lock_file_is_refused(tmp_path):
     assert not (tmp_path / "elsewhere").exists()
 
 
-def _slow_reload(bed, log) -> None:
-    """A reload that logs its start and end around a second of work."""
-    reload = ["sh", "-c", f"echo start $PPID >> {log}; sleep 1; echo end $PPID >> {log}"]
+def _slow_reload(bed, log) -> Path:
+    """A reload that logs its start, then holds (and so holds the deploy lock) until the
+    test creates the returned release file, then logs its end."""
+    release = log.with_name(log.name + ".release")
+    release.touch()  # the first, preparatory deploy must not wait
+    reload = ["sh", "-c", f"echo start $PPID >> {log}; i=0; while [ ! -e {release} ] && [ $i -lt 600 ]; "
+              f"do sleep 0.05; i=$((i+1)); done; echo end $PPID >> {log}"]
     bed.write_config('reload = ["' + '", "'.join(reload) + '"]')
+    return release
 
 
 def test_two_deploys_of_one_lineage_never_interleave(bed, tmp_path):
     log = tmp_path / "reloads"
-    _slow_reload(bed, log)
+    release = _slow_reload(bed, log)
     assert bed.run().returncode == 0
     log.unlink()
+    release.unlink()
     new = bed.issue()
     env = dict(os.environ, RENEWED_LINEAGE=str(bed.live), RENEWED_DOMAINS="example.com www.example.com",
                SAFEDEPLOY_CONFIG=str(bed.config))
@@ -77,6 +85,7 @@ def test_two_deploys_of_one_lineage_never_interleave(bed, tmp_path):
     while not log.exists():  # the first is inside its reload, holding the lock
         time.sleep(0.01)
     second = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    threading.Timer(1.0, release.touch).start()  # the second is started (and soon blocked) by then
     outs = [p.communicate(timeout=60) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outs
     assert "no file changed" not in outs[0][0]  # the first installed
@@ -88,10 +97,11 @@ def test_two_deploys_of_one_lineage_never_interleave(bed, tmp_path):
 
 def test_second_deploy_refuses_after_the_lock_timeout(bed, tmp_path):
     log = tmp_path / "reloads"
-    _slow_reload(bed, log)
+    release = _slow_reload(bed, log)
     assert bed.run().returncode == 0
     before = bed.snapshot()
     log.unlink()
+    release.unlink()
     bed.issue()
     env = dict(os.environ, RENEWED_LINEAGE=str(bed.live), RENEWED_DOMAINS="example.com www.example.com",
                SAFEDEPLOY_CONFIG=str(bed.config))
@@ -99,7 +109,8 @@ def test_second_deploy_refuses_after_the_lock_timeout(bed, tmp_path):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while not log.exists():
         time.sleep(0.01)
-    proc = bed.run(env={"SAFEDEPLOY_LOCK_TIMEOUT": "0.2"})
+    proc = bed.run(env={"SAFEDEPLOY_LOCK_TIMEOUT": "0.2"})  # the first holds the lock until released
+    release.touch()
     first.communicate(timeout=60)
     assert proc.returncode == 1, proc.stderr
     line = proc.stderr.strip().splitlines()[0]
@@ -107,3 +118,18 @@ def test_second_deploy_refuses_after_the_lock_timeout(bed, tmp_path):
     assert "nothing was touched (fix: let it finish" in line
     assert first.returncode == 0
     assert bed.snapshot() != before  # the first one installed
+
+
+def test_deploy_data_the_fleet_pull_entry_honours_the_lock(bed):
+    """fleet pull installs through deploy_data: it waits for, then refuses beside, a running deploy."""
+    from certbot_safedeploy.config import load_config
+    from certbot_safedeploy.deploy.pipeline import REFUSED, deploy_data, lazy_lineage
+
+    config = load_config(str(bed.config))
+    before = bed.snapshot()
+    bed.issue()
+    with deploy_lock(config.state_dir, "deploy example.com"):
+        result = deploy_data(config, "example.com", lazy_lineage(str(bed.live)), ["example.com"], lock_timeout=0.2)
+    assert result.exit_code == REFUSED
+    assert result.lines[-1].startswith("refused: ") and "still holds the deploy lock" in result.lines[-1]
+    assert bed.snapshot() == before

@@ -132,3 +132,35 @@ def test_every_interpreter_reads_the_chain(tmp_path, pki, python):
     assert [bytes.fromhex(c) for c in chain_hex] == [der(p.intermediate)]
     assert source == ("get_unverified_chain" if tuple(version) >= (3, 13) else
                       "_sslobj.get_unverified_chain" if tuple(version) >= (3, 10) else "handshake message")
+
+
+def test_a_trickling_server_is_cut_off_by_the_time_budget():
+    """A service that keeps sending a little never holds the probe past twice its timeout."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"220-still here\r\n")
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(OSError, match="too slow|timed out"):
+            tlsclient.fetch("127.0.0.1", listener.getsockname()[1], "mail.example", 0.5, "smtp")
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+    assert time.monotonic() - started < 2

@@ -109,3 +109,17 @@ def test_adopt_without_a_finding_needs_a_service(etc):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "no installed service reads" in proc.stderr
     assert conf.exists()
+
+
+def test_adopt_write_refuses_a_destination_others_can_redirect(etc, tmp_path):
+    live = etc.lineage("a.example")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)  # world-writable, no sticky bit: anyone could plant tls/ there
+    conf = shared / "nginx.conf"
+    conf.write_text(_nginx(etc, f"{live}/fullchain.pem", f"{live}/privkey.pem").read_text())
+    etc.config.write_text("")
+    os.chmod(etc.config, 0o600)
+    proc = _adopt(etc, conf, "--write")
+    assert proc.returncode == 1 and "is world-writable" in proc.stderr, proc.stderr
+    assert etc.config.read_text() == "" and not (shared / "tls").exists()

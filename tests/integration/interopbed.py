@@ -6,6 +6,8 @@
   (only ``pdns-other``); ``_acme-challenge.alias.pdns.test`` is a CNAME into
   ``knot.test``, the other server's zone.
 * Both have ``_acme-challenge.ttl.<zone>`` TXT "keep" with TTL 300.
+* ``loop.pdns.test`` and ``loop.knot.test`` CNAME into each other across the
+  servers; ``dangling.pdns.test`` points into ``nowhere.test``, which nobody serves.
 * unbound has a stub zone for each and is pebble's resolver and the plugin's.
 """
 
@@ -26,7 +28,11 @@ CNAME_TARGET = "alias.acme.knot.test"
 def _records(zone: str) -> list[str]:
     records = [f'_acme-challenge.ttl.{zone}. 300 IN TXT "keep"']
     if zone == "pdns.test":
-        records.append(f"_acme-challenge.alias.pdns.test. IN CNAME {CNAME_TARGET}.")
+        records += [f"_acme-challenge.alias.pdns.test. IN CNAME {CNAME_TARGET}.",
+                    "_acme-challenge.dangling.pdns.test. IN CNAME x.nowhere.test.",
+                    "_acme-challenge.loop.pdns.test. IN CNAME _acme-challenge.loop.knot.test."]
+    if zone == "knot.test":
+        records.append("_acme-challenge.loop.knot.test. IN CNAME _acme-challenge.loop.pdns.test.")
     return records
 
 

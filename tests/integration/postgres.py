@@ -44,7 +44,10 @@ class Postgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://fleet@127.0.0.1:{self.port}/fleet"
+        return self.url_for("fleet")
+
+    def url_for(self, role: str) -> str:
+        return f"postgresql+psycopg://{role}@127.0.0.1:{self.port}/fleet"
 
     @property
     def statement_log(self) -> Path:
@@ -66,7 +69,8 @@ class Postgres:
                               check=True, capture_output=True, text=True).stdout
 
     def create_fleet_db(self) -> None:
-        self.psql(f"CREATE ROLE fleet LOGIN PASSWORD '{self.password}'")
+        """The central host's role owns the database; CREATEROLE lets it run `fleet grant`."""
+        self.psql(f"CREATE ROLE fleet LOGIN CREATEROLE PASSWORD '{self.password}'")
         self.psql("CREATE DATABASE fleet OWNER fleet")
 
     def stop(self) -> None:

@@ -103,3 +103,53 @@ def test_probe_seeing_the_old_cert_rolls_back(served):
     assert "still serves another certificate" in proc.stderr
     assert bed.snapshot() == before
     assert served_serial(port) == first.cert.serial_number
+
+
+def test_nginx_serving_the_leaf_without_its_chain_is_rolled_back(served):
+    """The target writes cert.pem instead of fullchain.pem: the new leaf is served, but a
+    client without the intermediate cached cannot validate it."""
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    text = bed.config.read_text().replace('content = ["fullchain"] }', 'content = ["cert"] }', 1)
+    bed.config.write_text(text)
+    before = bed.snapshot()
+    new = bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.ROLLED_BACK, proc.stdout + proc.stderr
+    assert ("[web] probe failed: 127.0.0.1:" in proc.stderr
+            and "the new certificate is served, but a client rejects it: the service sends no intermediate: "
+                "does it read cert.pem instead of fullchain.pem?" in proc.stderr), proc.stderr
+    assert "rolled back: the previous certificate is installed and served" in proc.stderr
+    assert bed.snapshot() == before
+    assert served_serial(port) == first.cert.serial_number != new.cert.serial_number
+
+
+def test_probe_reports_a_validated_chain(served):
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    bed.issue()
+    proc = bed.run()
+    assert proc.returncode == pipeline.DEPLOYED, proc.stderr
+    assert f"[web] 127.0.0.1:{port} (SNI example.com) serves the expected certificate with a chain a client " \
+           "validates" in proc.stdout
+
+
+def test_expired_cross_sign_after_the_chain_deploys(served):
+    """Let's Encrypt's long chain: the CA appends its root cross-signed by an older root, and the
+    cross-sign has expired. Clients stop at the trusted root; so do verification and the probe."""
+    from tests.pki import DAY, NOW, make_cert, write_lineage
+
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    old_root = make_cert("Old Root", ca=True, start=NOW - 4000 * DAY, end=NOW + 10 * DAY)
+    cross = make_cert("Test Root", issuer=old_root, ca=True, key=bed.pki.root.key,
+                      start=NOW - 900 * DAY, end=NOW - 3 * DAY)
+    assert cross.cert.subject == bed.pki.root.cert.subject
+    new = bed.pki.leaf("example.com", "www.example.com")
+    bed.generation += 1
+    write_lineage(str(bed.letsencrypt), "example.com", new, [bed.pki.intermediate, cross], version=bed.generation)
+    proc = bed.run()
+    assert proc.returncode == pipeline.DEPLOYED, proc.stdout + proc.stderr
+    assert "chain[2] (CN=Test Root" in proc.stdout and "clients ignore it (expired" in proc.stdout
+    assert "serves the expected certificate with a chain a client validates" in proc.stdout
+    assert served_serial(port) == new.cert.serial_number

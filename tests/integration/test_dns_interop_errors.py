@@ -26,7 +26,8 @@ CASES = {
     ("knot", "unknown-key"): ("www.knot.test", "NOTAUTH/BADKEY", "acl: of zone knot.test"),
     ("knot", "not-allowed"): ("www.locked.knot.test", "NOTAUTH/BADKEY", "acl: of zone locked.knot.test"),
     ("pdns", "wrong-secret"): ("www.pdns.test", "UNSIGNED REFUSED", "TSIG-ALLOW-DNSUPDATE"),
-    ("pdns", "unknown-key"): ("www.pdns.test", "UNSIGNED REFUSED", "pdnsutil import-tsig-key"),
+    ("pdns", "unknown-key"): ("www.pdns.test", "UNSIGNED REFUSED",
+                              "pdnsutil import-tsig-key nobody-knows-me. hmac-sha256 SECRET"),
     ("pdns", "not-allowed"): ("www.locked.pdns.test", "REFUSED the update (key pdns-key is not allowed",
                               "pdnsutil set-meta locked.pdns.test TSIG-ALLOW-DNSUPDATE pdns-key."),
 }
@@ -102,3 +103,19 @@ def test_unreachable_update_server_is_one_line(interop, tmp_path):
     lines = [l for l in proc.stderr.splitlines() if l.strip()]
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert "127.0.0.3" in lines[0] and "fix:" in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("name,says", [
+    ("loop.pdns.test", "CNAME loop at _acme-challenge.loop.pdns.test -> _acme-challenge.loop.knot.test -> "
+                       "_acme-challenge.loop.pdns.test"),
+    ("dangling.pdns.test", "dangling CNAME: _acme-challenge.dangling.pdns.test -> x.nowhere.test ends in"),
+])
+def test_cname_loops_and_dangling_targets_are_one_line(interop, tmp_path, name, says):
+    config = interop.config(tmp_path / "safedeploy.toml", tmp_path / "state", pdns_by_mname=True)
+    env = dict(os.environ, SAFEDEPLOY_CONFIG=str(config), CERTBOT_DOMAIN=name, CERTBOT_VALIDATION="v",
+               CERTBOT_REMAINING_CHALLENGES="0")
+    proc = subprocess.run([sys.executable, str(REPO / "hooks" / "manual-auth")], capture_output=True, text=True,
+                          env=env, timeout=60)
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert says in lines[0] and "(fix: " in lines[0]

@@ -4,8 +4,9 @@
 * srv2: a combined PEM (fullchain + key in one file), as haproxy wants it;
 * srv3: cert + CA file + key, as an LDAP server (slapd) wants them.
 
-Each server has its own config, key dir and nginx, and runs `fleet pull` as its own
-process; the central host runs `fleet renew` with the real certbot -a safedeploy.
+Each server has its own config, key dir, nginx and PostgreSQL login role (made by
+`fleet grant`), and runs `fleet pull` as its own process; the central host owns the
+database, keeps the allow list and runs `fleet renew` with the real certbot -a safedeploy.
 The tests run in file order and share one fleet.
 """
 
@@ -19,16 +20,23 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
+import psycopg
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
+from certbot_safedeploy.fleet import central, migrations, wire
+from certbot_safedeploy.fleet.wire import DirectStore
+from certbot_safedeploy.verify.pins import pin_of_public_key
 from tests.pki import make_cert
 
 from .conftest import AcmeBed
@@ -92,6 +100,13 @@ class Fleet:
     def pull(self, server: str) -> subprocess.CompletedProcess[str]:
         return self.run(self.servers[server].config, "pull")
 
+    def direct(self, server: str) -> DirectStore:
+        """The check-in client as ``server``'s own role."""
+        base = self.servers[server].base
+        return DirectStore(settings_from_table({"store": self.pg.url_for(server),
+                                                "store_password_file": str(base / "db.password"),
+                                                "server": server}, "/nonexistent"))
+
     def store(self) -> Store:
         return Store.open(settings_from_table({"store": self.pg.url, "store_password_file": str(self.password_file),
                                                "server": "test"}, "/nonexistent"))
@@ -108,17 +123,29 @@ class Fleet:
         return r.returncode, json.loads(r.stdout)
 
 
-def _fleet_table(pg: Postgres, password_file: Path, server: str, key_dir: Path, certbot: list[str] | None) -> str:
-    lines = ["[fleet]", f'store = "{pg.url}"', f'store_password_file = "{password_file}"',
+def _fleet_table(pg: Postgres, password_file: Path, server: str, key_dir: Path, certbot: list[str] | None,
+                 role: str = "fleet") -> str:
+    lines = ["[fleet]", f'store = "{pg.url_for(role)}"', f'store_password_file = "{password_file}"',
              f'server = "{server}"', f'key_dir = "{key_dir}"']
     if certbot:
         lines.append(f"certbot = {json.dumps(certbot)}")
     return "\n".join(lines) + "\n"
 
 
-def _server(base: Path, name: str, pg: Postgres, password_file: Path, roots: Path) -> Server:
+def _server(base: Path, name: str, pg: Postgres, roots: Path, central: Path) -> Server:
+    base.mkdir(parents=True)
+    password_file = base / "db.password"
+    password_file.write_text(os.urandom(18).hex() + "\n")
+    os.chmod(password_file, 0o600)
+    grant = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "fleet", "grant", name, "--password-file",
+                            str(password_file), "--config", str(central)], capture_output=True, text=True)
+    assert grant.returncode == 0 and f"created login role {name!r}" in grant.stdout, grant.stdout + grant.stderr
+    for domain in (f"{name}.example.test",):
+        allow = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "fleet", "allow", name, "--domain", domain,
+                                "--config", str(central)], capture_output=True, text=True)
+        assert allow.returncode == 0, allow.stderr
     tls = base / "tls"
-    tls.mkdir(parents=True)
+    tls.mkdir()
     files, cert_file, key_file, extra = LAYOUTS[name]
     boot = make_cert(f"{name}.example.test", sans=[f"{name}.example.test"])  # what it served before the fleet
     parts = {"cert": boot.pem, "chain": boot.pem, "fullchain": boot.pem, "privkey": boot.key_pem}
@@ -134,7 +161,7 @@ def _server(base: Path, name: str, pg: Postgres, password_file: Path, roots: Pat
     config.write_text(f"""\
 trust_anchors = ["{roots}"]
 state_dir = "{base / 'state'}"
-{_fleet_table(pg, password_file, name, base / 'keys', None)}
+{_fleet_table(pg, password_file, name, base / 'keys', None, role=name)}
 [[target]]
 name = "{name}-tls"
 lineage = "{name}"
@@ -163,10 +190,15 @@ def fleet(acme: AcmeBed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
                "--register-unsafely-without-email", *acme.plugin_args()]
     central = base / "central" / "safedeploy.toml"
     central.parent.mkdir()
+    notified = base / "central" / "notified.jsonl"
     central.write_text(f'state_dir = "{base / "central" / "state"}"\n'
+                       f'[notify]\ncommand = ["/bin/sh", "-c", "cat >> {notified}; echo >> {notified}"]\n'
                        + _fleet_table(pg, password_file, "central", base / "central" / "keys", certbot))
     os.chmod(central, 0o600)
-    servers = {n: _server(base / n, n, pg, password_file, roots) for n in LAYOUTS}
+    migrate = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "fleet", "migrate", "--config", str(central)],
+                             capture_output=True, text=True)
+    assert migrate.returncode == 0, migrate.stderr
+    servers = {n: _server(base / n, n, pg, roots, central) for n in LAYOUTS}
     yield Fleet(pg, central, servers, password_file)
     for s in servers.values():
         s.nginx.stop()
@@ -265,7 +297,10 @@ def test_a_failing_reload_rolls_back_reports_and_shows_stale(fleet: Fleet) -> No
     row = next(x for x in rows if x["name"] == "srv2")
     assert code == 1 and row["state"] == "stale" and row["outcome"] == "rolled back"
     assert row["served_serial"] == served and row["serial"] != served
-    assert fleet.pull("srv2").returncode == 0  # the next timer run retries and succeeds
+    r = fleet.pull("srv2")  # the next timer tick backs off: no second reload
+    assert r.returncode == 0 and "next try in" in r.stdout and srv2.served_serial() == served, r.stdout + r.stderr
+    r = fleet.run(srv2.config, "pull", "--retry-now")
+    assert r.returncode == 0, r.stdout + r.stderr
     assert srv2.served_serial() == fleet.published()["srv2"]
 
 
@@ -283,13 +318,164 @@ def test_two_pullers_at_once_on_one_server_deploy_once(fleet: Fleet) -> None:
     assert fleet.servers["srv3"].served_serial() == fleet.published()["srv3"]
 
 
+def _as(fleet: Fleet, server: str) -> psycopg.Connection:
+    password = (fleet.servers[server].base / "db.password").read_text().strip()
+    return psycopg.connect(host="127.0.0.1", port=fleet.pg.port, dbname="fleet", user=server, password=password,
+                           autocommit=True)
+
+
+def _rejected(conn: psycopg.Connection, sql: str, *params: object) -> str:
+    with pytest.raises(psycopg.Error) as info:
+        conn.execute(sql, params or None)
+    return str(info.value)
+
+
+def test_a_server_role_cannot_touch_what_is_not_its_own(fleet: Fleet) -> None:
+    """With srv2's own credentials, PostgreSQL itself refuses every write outside srv2's rows."""
+    before = fleet.pg.psql("SELECT e.csr_pem || r.outcome || coalesce(r.served_serial, '') FROM enrollments e "
+                           "JOIN server_reports r USING (name, server) WHERE e.server = 'srv1'", db="fleet")
+    with _as(fleet, "srv2") as b:
+        # A's CSR: the table grants no such write, and A's row is invisible to B
+        assert "permission denied" in _rejected(b, "UPDATE certificates SET csr_pem = 'x' WHERE name = 'srv1'")
+        assert b.execute("UPDATE enrollments SET csr_pem = 'x' WHERE name = 'srv1'").rowcount == 0
+        assert "permission denied" in _rejected(b, "UPDATE enrollments SET server = 'srv1' WHERE server = 'srv2'")
+        assert "row-level security" in _rejected(
+            b, "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin, enrolled_at) "
+               "VALUES ('srv1', 'srv1', '[\"srv1.example.test\"]', 'ec', 'x', 'x', 1)")
+        # publishing a certificate
+        assert "permission denied" in _rejected(
+            b, "INSERT INTO certificates (name, domains, key_type, server, csr_pem, csr_pin, enrolled_at, cert_pem, "
+               "serial) VALUES ('evil', '[]', 'ec', 'srv2', 'x', 'x', 1, 'CERT', 'ff')")
+        assert "permission denied" in _rejected(b, "UPDATE certificates SET serial = 'ff' WHERE name = 'srv2'")
+        # the allow list
+        assert "permission denied" in _rejected(
+            b, "INSERT INTO allowed_names (server, domain, added_at) VALUES ('srv2', 'srv1.example.test', 1)")
+        assert "permission denied" in _rejected(b, "DELETE FROM allowed_names")
+        # A's report
+        assert b.execute("UPDATE server_reports SET served_serial = 'ff', outcome = 'deployed' "
+                         "WHERE server = 'srv1'").rowcount == 0
+        assert "row-level security" in _rejected(b, "INSERT INTO server_reports (name, server) VALUES ('srv1', 'srv1')")
+        assert "permission denied" in _rejected(
+            b, "INSERT INTO server_reports (name, server, outcome) VALUES ('srv2', 'srv1', 'deployed')")
+        assert "permission denied" in _rejected(b, "UPDATE server_reports SET server = 'srv1' WHERE server = 'srv2'")
+        assert "permission denied" in _rejected(b, "SELECT count(*) FROM attempts")
+        # what B may do: read its own rows only
+        names = [r[0] for r in b.execute("SELECT name FROM certificates UNION ALL SELECT name FROM enrollments "
+                                         "UNION ALL SELECT name FROM server_reports")]
+        assert set(names) == {"srv2"}
+    after = fleet.pg.psql("SELECT e.csr_pem || r.outcome || coalesce(r.served_serial, '') FROM enrollments e "
+                          "JOIN server_reports r USING (name, server) WHERE e.server = 'srv1'", db="fleet")
+    assert after == before
+
+
+def test_an_enrollment_for_a_name_never_allowed_is_refused_by_postgresql_and_by_renew(fleet: Fleet) -> None:
+    srv2 = fleet.servers["srv2"]
+    r = fleet.run(srv2.config, "enroll", "evil", "-d", "evil.example.test")
+    assert r.returncode == 1 and "does not allow server 'srv2' to hold evil.example.test" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    with _as(fleet, "srv2") as b:
+        assert "row-level security" in _rejected(
+            b, "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin, enrolled_at) "
+               "VALUES ('evil', 'srv2', '[\"evil.example.test\"]', 'ec', 'x', 'x', 1)")
+        # its own row passes the policy with an allowed list, but the CSR asks for another name
+        key = ec.generate_private_key(ec.SECP256R1())
+        request = (x509.CertificateSigningRequestBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "evil.example.test")]))
+                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("evil.example.test")]), critical=False)
+                   .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+        assert b.execute("UPDATE enrollments SET csr_pem = %s, csr_pin = %s WHERE name = 'srv2'",
+                         (request, pin_of_public_key(key.public_key()))).rowcount == 1
+    notified = fleet.central.parent / "notified.jsonl"
+    before = notified.read_text() if notified.exists() else ""
+    r = fleet.run(fleet.central, "renew")
+    assert r.returncode == 1 and "srv2: REFUSED the enrollment of server 'srv2'" in r.stderr, r.stdout + r.stderr
+    assert "not allowed for server 'srv2': evil.example.test" in r.stderr and "Traceback" not in r.stderr
+    assert "evil.example.test" in notified.read_text()[len(before):]
+    code, rows = fleet.status()
+    row = next(x for x in rows if x["name"] == "srv2")
+    assert code == 1 and any("REFUSED" in p and "evil.example.test" in p for p in row["problems"])
+    assert fleet.pull("srv2").returncode == 1  # the server is told too; what it serves stays
+    # the server enrolls again with its own key and allowed names: accepted, nothing re-issued
+    assert fleet.run(srv2.config, "enroll", "srv2", "-d", srv2.domain).returncode == 0
+    r = fleet.renew()  # exit 0: the refusal is gone (an RSA CSR of the same key is the same bytes)
+    assert "REFUSED" not in r.stdout + r.stderr and fleet.status()[0] == 0
+
+
+def test_a_hand_swapped_certificate_shows_as_drift(fleet: Fleet) -> None:
+    srv1 = fleet.servers["srv1"]
+    text = srv1.config.read_text()
+    srv1.config.write_text(text.replace("[fleet]\n", "[fleet]\nreprobe_minutes = 0\n"))
+    files, published = srv1.files(), fleet.published()["srv1"]
+    swap = make_cert(srv1.domain, sans=[srv1.domain])
+    (srv1.tls / "site.crt").write_bytes(swap.pem)
+    (srv1.tls / "site.key").write_bytes(swap.key_pem)
+    subprocess.run(srv1.nginx.reload_argv(), check=True, capture_output=True)
+    swapped = format(swap.cert.serial_number, "x")
+    for _ in range(50):
+        if srv1.served_serial() == swapped:
+            break
+    r = fleet.pull("srv1")
+    assert r.returncode == 1 and f"serves serial {swapped}" in r.stderr, r.stdout + r.stderr
+    code, rows = fleet.status()
+    row = next(x for x in rows if x["name"] == "srv1")
+    assert code == 1 and row["served_serial"] == swapped and row["state"] == "stale"
+    for name, data in files.items():  # put it back; the next re-probe clears the drift
+        (srv1.tls / name).write_bytes(data)
+    subprocess.run(srv1.nginx.reload_argv(), check=True, capture_output=True)
+    for _ in range(50):
+        if srv1.served_serial() == published:
+            break
+    assert fleet.pull("srv1").returncode == 0
+    assert fleet.status()[0] == 0
+    srv1.config.write_text(text)
+
+
+def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
+    """fleet/wire.py's check-in, run as srv1's role, returns the schema's columns and Core's rows."""
+    from tests.fleet.test_wire import core_checkin
+
+    with _as(fleet, "srv1") as a:
+        cur = a.execute(wire.checkin_pg(), {"now": int(time.time()), "server": "srv1", "names": ["srv1", "srv2"]})
+        assert cur.description is not None
+        assert [d.name for d in cur.description] == [c for _, c in wire.CHECKIN_COLUMNS]
+        raw = [tuple(r) for r in cur]
+    store = fleet.store()
+    try:
+        with store.engine.connect() as conn:
+            core = [tuple(r) for r in conn.execute(core_checkin("srv1", ["srv1", "srv2"]))]
+    finally:
+        store.close()
+    assert raw == core and len(raw) == 1  # srv2's row is not srv1's to see
+
+
+def test_a_v2_store_upgrades_to_roles_and_the_allow_list_on_postgresql(fleet: Fleet) -> None:
+    fleet.pg.psql("CREATE DATABASE upgrade OWNER fleet")
+    url = fleet.pg.url.rsplit("/", 1)[0] + "/upgrade"
+    store = Store.open(settings_from_table({"store": url, "store_password_file": str(fleet.password_file)},
+                                           "/nonexistent"))
+    try:
+        migrations.upgrade(store.engine, target=2)
+        fleet.pg.psql("INSERT INTO certificates (name, domains, key_type, server, csr_pem, csr_pin, enrolled_at, "
+                      "serial) VALUES ('old', '[\"o.example\", \"*.o.example\"]', 'ec', 'w', 'C', 'P', 1, 'ab');"
+                      "INSERT INTO server_reports (name, server, outcome) VALUES ('old', 'w', 'deployed'), "
+                      "('old', 'gone', 'deployed')", db="upgrade")
+        assert store.migrate() == (2, migrations.LATEST)
+        assert central.allowed_list(store) == {"w": ["*.o.example", "o.example"]}
+        assert [(r["server"], r["outcome"]) for r in store.status_rows()] == [("w", "deployed")]
+        assert [c.state.name for c in store.candidates()] == ["old"]
+        policies = fleet.pg.psql("SELECT count(*) FROM pg_policies", db="upgrade").strip()
+        assert policies == fleet.pg.psql("SELECT count(*) FROM pg_policies", db="fleet").strip() == "8"
+    finally:
+        store.close()
+
+
 def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None:
     store = fleet.store()
     rows = {r["name"]: r for r in store.status_rows()}
     stop, bad, seen = threading.Event(), [], set()
 
     def reader() -> None:
-        s = fleet.store()
+        s = fleet.direct("srv1")
         while not stop.is_set():
             p = s.checkin("srv1", ["srv1"], 1)["srv1"]
             seen.add(p.serial)

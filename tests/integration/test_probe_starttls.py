@@ -7,6 +7,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def material():
     (base / "fullchain.pem").write_bytes(leaf.pem + pki.intermediate.pem)
     (base / "privkey.pem").write_bytes(leaf.key_pem)
     os.chmod(base / "privkey.pem", 0o600)
+    (base / "root.pem").write_bytes(pki.root.pem)
     yield base, leaf.cert.public_bytes(Encoding.DER), pki.intermediate.cert.public_bytes(Encoding.DER)
     shutil.rmtree(base, ignore_errors=True)
 
@@ -103,8 +105,14 @@ def test_dovecot_imap_and_pop3(tmp_path, material):
         for protocol, port in (("imap", imap), ("pop3", pop3)):
             served = tlsclient.fetch("127.0.0.1", port, "mail.example.com", 5, protocol)
             assert (served.leaf, served.chain) == (leaf, (intermediate,)), protocol
+        check = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "verify", "--connect",
+                                f"127.0.0.1:{imap}", "--starttls", "imap", "--servername", "mail.example.com",
+                                "--trust-anchor", str(base / "root.pem")], capture_output=True, text=True)
     finally:
         server.stop()
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.strip() == (f"127.0.0.1:{imap} (SNI mail.example.com via STARTTLS/imap): OK "
+                                    "(0 error(s), 0 warning(s))")
 
 
 def test_slapd_starttls_extended_operation(tmp_path, material):

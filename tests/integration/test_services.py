@@ -207,3 +207,32 @@ def test_service_adopted_renewed_and_broken_renewal_refused(case: Case, name: st
         assert _serial(kind, case) == second.cert.serial_number
     finally:
         service.stop()
+
+
+def test_adopted_pin_follows_a_reused_key_and_refuses_a_foreign_one(case: Case) -> None:
+    """With reuse_key, adopt writes the current key's pin: renewals with that key deploy,
+    a renewal carrying another key is refused and nginx keeps serving."""
+    from tests.pki import new_key
+
+    kind = KINDS["nginx"]
+    case.key = new_key()
+    case.issue()
+    service = kind.make(case).start()
+    try:
+        out, _ = _adopt(case, service)
+        target = load_config(str(case.config)).targets[0]
+        assert len(target.pins) == 1 and "RFC 7469" in out
+        assert case.cli("deploy").returncode == pipeline.DEPLOYED
+        _switch_service_to(service, case, out)
+        subprocess.run(list(target.reload), check=True, capture_output=True)
+        renewed = case.issue()
+        proc = case.cli("deploy")
+        assert proc.returncode == pipeline.DEPLOYED, proc.stdout + proc.stderr
+        assert _serial(kind, case) == renewed.cert.serial_number
+        case.key = new_key()
+        case.issue()
+        proc = case.cli("deploy")
+        assert proc.returncode == pipeline.REFUSED and "pin" in proc.stderr, proc.stdout + proc.stderr
+        assert _serial(kind, case) == renewed.cert.serial_number
+    finally:
+        service.stop()

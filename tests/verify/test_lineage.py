@@ -153,3 +153,78 @@ def test_every_error_names_file_check_and_fix(tmp_path, pki, trust):
     assert report.errors
     for finding in report.errors:
         assert finding.file.startswith(str(tmp_path)) and finding.check and finding.fix
+
+
+def _long_chain(cross_expired: bool = True):
+    """leaf <- R3 <- ISRG Root X1 (self-signed; and cross-signed by DST Root CA X3, expired)."""
+    dst = make_cert("DST Root CA X3", ca=True, start=NOW - 3000 * DAY, end=NOW - 10 * DAY)
+    x1_key = new_key()
+    x1 = make_cert("ISRG Root X1", ca=True, key=x1_key, end=NOW + 3000 * DAY)
+    x1_cross = make_cert("ISRG Root X1", issuer=dst, ca=True, key=x1_key, start=NOW - 900 * DAY,
+                         end=NOW - DAY if cross_expired else NOW + 200 * DAY)
+    r3 = make_cert("R3", issuer=x1, ca=True)
+    return dst, x1, x1_cross, r3
+
+
+@pytest.mark.parametrize("cross_expired", [True, False])
+def test_long_chain_with_cross_sign_passes_with_a_warning(tmp_path, engine, cross_expired):
+    """The expired cross-sign at the end, the root trusted directly, DST absent from the store."""
+    dst, x1, x1_cross, r3 = _long_chain(cross_expired)
+    leaf = make_cert("example.com", issuer=r3, sans=["example.com"])
+    live = write_lineage(str(tmp_path), "le", leaf, [r3, x1_cross])
+    report, material = verify_lineage(read_lineage(live), trust=TrustStore([x1.cert], "isrg"),
+                                      domains=["example.com"], engine=engine)
+    assert report.ok and material is not None, errors(report)
+    [warning] = [w for w in report.warnings if w.check == "chain"]
+    assert "chain[2]" in warning.message and "ISRG Root X1" in warning.message
+    assert "cross-sign of a trust anchor" in warning.message and "DST Root CA X3" in warning.message
+    assert ("expired at" if cross_expired else "valid until") in warning.message
+    assert material.fullchain_pem.count(b"BEGIN CERTIFICATE") == 3  # installed as certbot saved it
+
+
+def test_cross_signing_root_alone_in_the_store_is_refused(tmp_path, engine):
+    dst, x1, x1_cross, r3 = _long_chain()
+    leaf = make_cert("example.com", issuer=r3, sans=["example.com"])
+    live = write_lineage(str(tmp_path), "le", leaf, [r3, x1_cross])
+    report, _ = verify_lineage(read_lineage(live), trust=TrustStore([dst.cert], "dst"), engine=engine)
+    assert any(c == "validity" and "expired" in m for _, c, m in errors(report)), errors(report)
+
+
+def test_self_signed_root_sent_by_the_ca_passes_with_a_warning(tmp_path, pki, trust, engine):
+    leaf = pki.leaf("example.com")
+    live = write_lineage(str(tmp_path), "x", leaf, [pki.intermediate, pki.root])
+    report, material = verify_lineage(read_lineage(live), trust=trust, engine=engine)
+    assert report.ok and material is not None, errors(report)
+    assert any("chain[2]" in w.message and "the trust anchor itself" in w.message for w in report.warnings)
+
+
+def test_wrong_order_is_refused_on_both_engines(tmp_path, pki, trust, engine):
+    live = write_lineage(str(tmp_path), "x", pki.leaf("example.com"), [pki.root, pki.intermediate])
+    report, _ = verify_lineage(read_lineage(live), trust=trust, engine=engine)
+    assert any("wrong order" in m for _, _, m in errors(report)), errors(report)
+
+
+def test_client_checks_apply_to_lineages(tmp_path, pki, trust, engine):
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    leaf = pki.leaf("example.com", extensions=[(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)])
+    live = write_lineage(str(tmp_path), "x", leaf, [pki.intermediate])
+    report, material = verify_lineage(read_lineage(live), trust=trust, engine=engine)
+    assert material is None and any(c == "eku" for _, c, _ in errors(report))
+    assert report.engine
+
+
+@pytest.mark.parametrize("oid,body", [("551d11", b"\x30\x03\x82\x05a"), ("551d11", b"\x30\x00"),
+                                      ("551d13", b"\x30\x03\x01\x01"), ("551d0f", b"\x03")])
+def test_malformed_extensions_in_a_lineage_are_refusals(tmp_path, pki, trust, engine, oid, body):
+    """The issue's crash: a malformed subjectAltName raised ValueError from names.py."""
+    from tests.pki import Issued, with_raw_extension
+
+    key = new_key()
+    cert = with_raw_extension("example.com", pki.intermediate, oid, body, sans=() if body != b"\x30\x00" else None)
+    leaf = Issued(cert, key)
+    live = write_lineage(str(tmp_path), "x", leaf, [pki.intermediate])
+    report, material = verify_lineage(read_lineage(live), trust=trust, domains=["example.com"], engine=engine)
+    assert material is None and report.errors
+    assert any(c in ("malformed", "profile") for _, c, _ in errors(report)), errors(report)

@@ -14,7 +14,11 @@ from tests.pki import Pki
     ("*.a.b", "*.a.b", True),
     ("x.a.b", "*.a.b", False),
     ("*.a.b", "*.x.a.b", False),
-    ("bücher.example", "xn--bcher-kva.example", True),
+    ("xn--bcher-kva.example", "bücher.example", True),  # a requested U-label is converted
+    ("bücher.example", "xn--bcher-kva.example", False),  # a SAN must hold A-labels (IA5String)
+    ("_srv.example.com", "_srv.example.com", False),  # not a host name: clients refuse it
+    ("a*.example.com", "ab.example.com", False),  # only a whole-label wildcard
+
     ("other.com", "example.com", False),
 ])
 def test_rfc6125_matching(san, domain, expected):

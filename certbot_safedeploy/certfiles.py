@@ -1,0 +1,45 @@
+"""Read the files of ``verify --cert FILE --chain FILE`` and check them.
+
+The I/O half of :mod:`certbot_safedeploy.verify.standalone`: it reads at most
+1 MiB per file and turns a read failure into a finding naming the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Sequence
+
+from .verify import report
+from .verify.chain import TrustStore
+from .verify.report import Report
+from .verify.standalone import verify_cert_chain
+
+MAX_BYTES = 1 << 20
+
+
+def _read(path: str) -> tuple[bytes | None, str]:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror}"
+    if len(data) > MAX_BYTES:
+        return None, "file is larger than 1 MiB: not a certificate"
+    return data, ""
+
+
+def verify_files(cert: str, chain: str | None, *, trust: TrustStore, domains: Sequence[str],
+                 now: datetime.datetime | None = None, engine: str | None = None,
+                 pin_set: Sequence[str] = ()) -> Report:
+    """Check ``cert`` (one leaf) and ``chain`` (intermediates, any order) as a TLS client would."""
+    cert_data, why = _read(cert)
+    if cert_data is None:
+        return Report(cert, [report.error(cert, "file", why, "pass a readable PEM certificate")])
+    chain_data: bytes | None = None
+    if chain:
+        chain_data, why = _read(chain)
+        if chain_data is None:
+            return Report(cert, [report.error(chain, "file", why, "pass a readable PEM chain")])
+    return verify_cert_chain(cert_data, chain_data, trust=trust, domains=domains,
+                             now=now or datetime.datetime.now(datetime.timezone.utc),
+                             cert_file=cert, chain_file=chain, engine=engine, pin_set=pin_set)
