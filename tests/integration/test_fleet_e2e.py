@@ -494,3 +494,23 @@ def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None
         t.join()
     store.close()
     assert not bad and len(seen) > 2
+
+
+def test_a_takeover_waits_for_the_central_host_on_postgresql(fleet: Fleet) -> None:
+    srv3, srv1 = fleet.servers["srv3"], fleet.servers["srv1"]
+    r = fleet.run(srv3.config, "enroll", "srv1", "-d", srv1.domain, "--takeover")
+    assert r.returncode == 1 and "does not allow server 'srv3'" in r.stderr  # not on srv3's list yet
+    assert fleet.run(fleet.central, "allow", "srv3", "-d", srv1.domain).returncode == 0
+    r = fleet.run(srv3.config, "enroll", "srv1", "-d", srv1.domain, "--takeover")
+    assert r.returncode == 0, r.stderr
+    r = fleet.run(fleet.central, "renew", "srv1")
+    assert r.returncode == 1 and "takeover from 'srv1' awaits approval" in r.stderr, r.stdout + r.stderr
+    assert fleet.pg.psql("SELECT server FROM certificates WHERE name = 'srv1'", db="fleet").strip() == "srv1"
+    assert fleet.run(fleet.central, "disallow", "srv1", "-d", srv1.domain).returncode == 0  # approve
+    r = fleet.renew("srv1")
+    assert "moved from server 'srv1' to 'srv3'" in r.stdout and "issued and published" in r.stdout, r.stdout
+    owner = fleet.pg.psql("SELECT server || ' ' || cert_pin || ' ' || csr_pin FROM certificates "
+                          "WHERE name = 'srv1'", db="fleet").split()
+    assert owner[0] == "srv3" and owner[1] == owner[2]
+    r = fleet.pull("srv1")  # the old holder is told, in one line, and keeps what it serves
+    assert r.returncode == 1 and "the store has no row" in r.stderr
