@@ -108,3 +108,14 @@ def test_nothing_listening_is_one_error_line(anchors):
 def test_usage_errors_exit_2(args, message):
     proc = verify(*args)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+@pytest.mark.parametrize("name", [".leading.example", "a" * 70 + ".example"])
+def test_an_unusable_servername_is_one_line(tmp_path, pki, anchors, name):
+    server = serve(tmp_path, pki)
+    try:
+        proc = verify("--connect", f"127.0.0.1:{server.port}", "--servername", name, "--trust-anchor", anchors)
+    finally:
+        server.close()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "as SNI" in proc.stdout.splitlines()[0]

@@ -201,7 +201,10 @@ def fetch(host: str, port: int, servername: str, timeout: float, starttls: str |
             starttls_mod.negotiate(starttls, _SocketChannel(sock, deadline), servername, _client_name(sock))
         if source == SOURCES[2]:
             context._msg_callback = recorder  # type: ignore[attr-defined]  # before the SSL object exists
-        obj = context.wrap_bio(incoming, outgoing, server_hostname=servername or None)
+        try:
+            obj = context.wrap_bio(incoming, outgoing, server_hostname=servername or None)
+        except (ValueError, TypeError) as exc:  # UnicodeError: not an IDNA name
+            raise ssl.SSLError(f"cannot send {servername[:80]!r} as SNI: {exc}") from None
         _handshake(sock, obj, incoming, outgoing, deadline)
         leaf = obj.getpeercert(binary_form=True)
         try:

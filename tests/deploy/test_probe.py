@@ -53,3 +53,20 @@ def test_old_leaf_is_still_another_certificate(tmp_path):
     result, _, _ = _probe(tmp_path, old.pem + pki.intermediate.pem, old.key_pem,
                           new.cert.public_bytes(Encoding.DER), pki, timeout=0.5)
     assert not result.ok and "still serves another certificate" in result.detail
+
+
+def test_wrong_chain_and_expired_intermediate_fail_naming_the_cause(tmp_path):
+    from tests.pki import DAY, NOW, make_cert
+
+    pki = Pki.create("Probe")
+    leaf = pki.leaf("example.com")
+    foreign = Pki.create("Foreign").intermediate
+    expired = make_cert("Probe Intermediate", issuer=pki.root, ca=True, key=pki.intermediate.key,
+                        start=NOW - 400 * DAY, end=NOW - DAY)
+    expected = leaf.cert.public_bytes(Encoding.DER)
+    for sent, cause in ((foreign, "the service sends the wrong chain: CN=Foreign Intermediate did not issue"),
+                        (expired, "the service sends an expired intermediate (CN=Probe Intermediate, expired ")):
+        directory = tmp_path / cause[:20].replace(" ", "-")
+        directory.mkdir()
+        result, _, _ = _probe(directory, leaf.pem + sent.pem, leaf.key_pem, expected, pki)
+        assert not result.ok and cause in result.detail, result.detail

@@ -132,3 +132,24 @@ def test_probe_reports_a_validated_chain(served):
     assert proc.returncode == pipeline.DEPLOYED, proc.stderr
     assert f"[web] 127.0.0.1:{port} (SNI example.com) serves the expected certificate with a chain a client " \
            "validates" in proc.stdout
+
+
+def test_expired_cross_sign_after_the_chain_deploys(served):
+    """Let's Encrypt's long chain: the CA appends its root cross-signed by an older root, and the
+    cross-sign has expired. Clients stop at the trusted root; so do verification and the probe."""
+    from tests.pki import DAY, NOW, make_cert, write_lineage
+
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    old_root = make_cert("Old Root", ca=True, start=NOW - 4000 * DAY, end=NOW + 10 * DAY)
+    cross = make_cert("Test Root", issuer=old_root, ca=True, key=bed.pki.root.key,
+                      start=NOW - 900 * DAY, end=NOW - 3 * DAY)
+    assert cross.cert.subject == bed.pki.root.cert.subject
+    new = bed.pki.leaf("example.com", "www.example.com")
+    bed.generation += 1
+    write_lineage(str(bed.letsencrypt), "example.com", new, [bed.pki.intermediate, cross], version=bed.generation)
+    proc = bed.run()
+    assert proc.returncode == pipeline.DEPLOYED, proc.stdout + proc.stderr
+    assert "chain[2] (CN=Test Root" in proc.stdout and "clients ignore it (expired" in proc.stdout
+    assert "serves the expected certificate with a chain a client validates" in proc.stdout
+    assert served_serial(port) == new.cert.serial_number

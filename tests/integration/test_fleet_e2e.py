@@ -34,7 +34,7 @@ from cryptography.x509.oid import NameOID
 from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
-from certbot_safedeploy.fleet import wire
+from certbot_safedeploy.fleet import central, migrations, wire
 from certbot_safedeploy.fleet.wire import DirectStore
 from certbot_safedeploy.verify.pins import pin_of_public_key
 from tests.pki import make_cert
@@ -446,6 +446,27 @@ def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
     finally:
         store.close()
     assert raw == core and len(raw) == 1  # srv2's row is not srv1's to see
+
+
+def test_a_v2_store_upgrades_to_roles_and_the_allow_list_on_postgresql(fleet: Fleet) -> None:
+    fleet.pg.psql("CREATE DATABASE upgrade OWNER fleet")
+    url = fleet.pg.url.rsplit("/", 1)[0] + "/upgrade"
+    store = Store.open(settings_from_table({"store": url, "store_password_file": str(fleet.password_file)},
+                                           "/nonexistent"))
+    try:
+        migrations.upgrade(store.engine, target=2)
+        fleet.pg.psql("INSERT INTO certificates (name, domains, key_type, server, csr_pem, csr_pin, enrolled_at, "
+                      "serial) VALUES ('old', '[\"o.example\", \"*.o.example\"]', 'ec', 'w', 'C', 'P', 1, 'ab');"
+                      "INSERT INTO server_reports (name, server, outcome) VALUES ('old', 'w', 'deployed'), "
+                      "('old', 'gone', 'deployed')", db="upgrade")
+        assert store.migrate() == (2, migrations.LATEST)
+        assert central.allowed_list(store) == {"w": ["*.o.example", "o.example"]}
+        assert [(r["server"], r["outcome"]) for r in store.status_rows()] == [("w", "deployed")]
+        assert [c.state.name for c in store.candidates()] == ["old"]
+        policies = fleet.pg.psql("SELECT count(*) FROM pg_policies", db="upgrade").strip()
+        assert policies == fleet.pg.psql("SELECT count(*) FROM pg_policies", db="fleet").strip() == "8"
+    finally:
+        store.close()
 
 
 def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None:
