@@ -29,7 +29,8 @@ def _read(path: str) -> tuple[bytes | None, str]:
 
 
 def verify_files(cert: str, chain: str | None, *, trust: TrustStore, domains: Sequence[str],
-                 now: datetime.datetime | None = None, engine: str | None = None) -> Report:
+                 now: datetime.datetime | None = None, engine: str | None = None,
+                 pin_set: Sequence[str] = ()) -> Report:
     """Check ``cert`` (one leaf) and ``chain`` (intermediates, any order) as a TLS client would."""
     cert_data, why = _read(cert)
     if cert_data is None:
@@ -41,4 +42,4 @@ def verify_files(cert: str, chain: str | None, *, trust: TrustStore, domains: Se
             return Report(cert, [report.error(chain, "file", why, "pass a readable PEM chain")])
     return verify_cert_chain(cert_data, chain_data, trust=trust, domains=domains,
                              now=now or datetime.datetime.now(datetime.timezone.utc),
-                             cert_file=cert, chain_file=chain, engine=engine)
+                             cert_file=cert, chain_file=chain, engine=engine, pin_set=pin_set)

@@ -82,7 +82,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.cert:
         from .certfiles import verify_files
 
-        report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [])
+        report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [],
+                              pin_set=pin_set)
         subject = args.cert
     else:
         report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,

@@ -115,7 +115,8 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
             raise errors.PluginError(
                 f"safedeploy: no way to validate {name}: it has no webroot "
                 f"({'wildcards need dns-01' if name.startswith('*.') else 'add --safedeploy-webroot-map'}) "
-                "and no --safedeploy-nsupdate-server is set")
+                "and no dns-01 server is set (--safedeploy-nsupdate-server, or [[challenge.zone]] entries "
+                "in --safedeploy-config)")
         return [kinds[m] for m in methods]
 
     def perform(self, achalls: List[Any]) -> List[Any]:

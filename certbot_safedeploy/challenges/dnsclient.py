@@ -142,12 +142,14 @@ class DnsClient:
         except dns.exception.DNSException:  # dnspython >= 2.2: FormError for an unsigned reply
             response = self._unsigned(wire, zone)
         if self.key is not None and not response.had_tsig:  # dnspython 2.1 parses it silently
-            raise _error(diagnose_rcode(response.rcode(), zone, self.label, key, self.flavour(), signed=False))
+            raise _error(diagnose_rcode(response.rcode(), zone, self.label, key, self.flavour(), signed=False,
+                                        algorithm=self.key.algorithm))
         if response.id != message.id:
             raise ChallengeError(f"update of zone {zone} at {self.label}: the reply does not match the request",
                                  fix="check that nothing between us and the server rewrites DNS")
         if response.rcode() != dns.rcode.NOERROR:
-            raise _error(diagnose_rcode(response.rcode(), zone, self.label, key, self.flavour()))
+            raise _error(diagnose_rcode(response.rcode(), zone, self.label, key, self.flavour(),
+                                        algorithm=self.key.algorithm if self.key else "hmac-sha256"))
 
     def _unsigned(self, wire: bytes, zone: str) -> dns.message.Message:
         try:

@@ -59,14 +59,14 @@ def flavour_of(version_text: str) -> str:
     return ""
 
 
-def _allow_fix(zone: str, key: str, flavour: str) -> str:
+def _allow_fix(zone: str, key: str, flavour: str, algorithm: str = "hmac-sha256") -> str:
     """What to change so that ``key`` may add TXT records in ``zone``, per server flavour."""
     fixes = {
         "bind": f'BIND: in zone "{zone}" set update-policy {{ grant {key} zonesub TXT; }};',
         "knot": (f"Knot: define the key ({key}.) and an acl with key: {key}. and action: update, "
                  f"and list that acl in the acl: of zone {zone} (Knot's log says 'ACL, denied')"),
         "powerdns": (f"PowerDNS: dnsupdate=yes and allow-dnsupdate-from in pdns.conf, "
-                     f"pdnsutil import-tsig-key {key}. ALGORITHM SECRET (the same secret as the key file), "
+                     f"pdnsutil import-tsig-key {key}. {algorithm} SECRET (the same secret as the key file), "
                      f"pdnsutil set-meta {zone} TSIG-ALLOW-DNSUPDATE {key}."),
     }
     chosen = [fixes[flavour]] if flavour in fixes else list(fixes.values())
@@ -78,7 +78,7 @@ def _server_name(flavour: str) -> str:
 
 
 def diagnose_rcode(rcode: dns.rcode.Rcode, zone: str, server: str, key: str = "KEYNAME", flavour: str = "",
-                   *, signed: bool = True) -> tuple[str, str]:
+                   *, signed: bool = True, algorithm: str = "hmac-sha256") -> tuple[str, str]:
     """One line and a fix for an UPDATE answered with ``rcode`` (RFC 2136 §2.2)."""
     who = _server_name(flavour)
     prefix = f"update of zone {zone} at {server} ({who})" if flavour else f"update of zone {zone} at {server}"
@@ -87,10 +87,10 @@ def diagnose_rcode(rcode: dns.rcode.Rcode, zone: str, server: str, key: str = "K
         return (f"{prefix}: the signed UPDATE got an UNSIGNED {dns.rcode.to_text(rcode)} reply: "
                 f"the server rejected the TSIG key {key} (unknown name, different secret or algorithm) "
                 "or does not accept updates for this zone",
-                _allow_fix(zone, key, flavour))
+                _allow_fix(zone, key, flavour, algorithm))
     if rcode == dns.rcode.REFUSED:
         return f"{prefix}: the server REFUSED the update (key {key} is not allowed to update this zone)", \
-            _allow_fix(zone, key, flavour)
+            _allow_fix(zone, key, flavour, algorithm)
     if rcode == dns.rcode.NOTAUTH:
         return (f"{prefix}: the server is NOT AUTHORITATIVE for the zone (NOTAUTH)",
                 "send the updates for this zone to its primary (server of its [[challenge.zone]] entry, "

@@ -44,14 +44,18 @@ def check_issued(cert_pem: bytes, chain_pem: bytes, csr_pin: str, domains: tuple
     except PemFormatError as exc:
         raise FleetError(f"certbot's output is not a certificate and chain: {exc}",
                          fix="look at certbot's log; nothing was published") from None
-    leaf = x509.load_pem_x509_certificate(cert_pem)
-    # from the parsed blocks: x509.load_pem_x509_certificates needs cryptography 39
-    chain = [x509.load_der_x509_certificate(block.der) for block in chain_blocks]
-    pin = pin_of_certificate(leaf)
+    try:
+        leaf = x509.load_pem_x509_certificate(cert_pem)
+        # from the parsed blocks: x509.load_pem_x509_certificates needs cryptography 39
+        chain = [x509.load_der_x509_certificate(block.der) for block in chain_blocks]
+        pin = pin_of_certificate(leaf)
+        sans = san_names(leaf)
+    except Exception as exc:  # noqa: BLE001 - cryptography raises several types on hostile DER
+        raise FleetError(f"certbot's output holds a malformed certificate ({type(exc).__name__}: "
+                         f"{str(exc)[:120]})", fix="look at certbot's log; nothing was published") from None
     if pin != csr_pin:
         raise FleetError(f"the certificate's key ({pin}) is not the CSR's key ({csr_pin})",
                          fix="nothing was published; the CA or certbot returned a foreign certificate")
-    sans = san_names(leaf)
     missing = [d for d in domains if not any(covers(s, d) for s in sans)]
     if missing:
         raise FleetError(f"the certificate does not cover {', '.join(missing)}",

@@ -132,8 +132,8 @@ def pull(config: Config, settings: FleetSettings, store: StoreClient, local: Loc
             return run
         published = store.checkin(settings.server, [e.name for e in enrolled], now)
         reports: list[ServerReport] = []
+        job = _Job(config, settings, local, store.label, now, retry_now)
         for e in enrolled:
-            job = _Job(config, settings, local, store.label, now, retry_now)
             out = job.pull_one(e, published.get(e.name))
             if out.report is not None:
                 reports.append(out.report)
@@ -193,9 +193,9 @@ class _Job:
             self.local.record_installed(e.name, dataclasses.replace(installed, probed_at=self.now))
             if served != installed.serial:
                 out.outcome, out.exit_code = ("drift" if served else "probe failed"), FAILED
-                out.lines = [f"{e.name}: {detail}; installed serial {installed.serial} (fix: find who replaced "
-                             f"it, then `fleet pull --retry-now`, or remove {self.local.path(e.name, 'installed.json')} "
-                             "to redeploy)"]
+                out.lines = [f"{e.name}: {detail}; installed serial {installed.serial} (fix: find out who "
+                             f"changed it; to deploy the published certificate again, remove "
+                             f"{self.local.path(e.name, 'installed.json')} and pull)"]
                 if p.reported_served != served or p.reported_installed != installed.serial:
                     out.report = ServerReport(e.name, out.outcome, installed.serial, served, out.lines[0])
                 return out

@@ -93,7 +93,7 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
     password_file = table.get("store_password_file")
     if password_file is not None and (not isinstance(password_file, str) or not password_file.startswith("/")):
         raise FleetSettingsError("store_password_file", "must be an absolute path")
-    server = table.get("server", socket.getfqdn())
+    server = table["server"] if "server" in table else socket.getfqdn()  # no DNS lookup when it is set
     if not isinstance(server, str) or not _SERVER.match(server):
         raise FleetSettingsError("server", f"{server!r} has characters outside [A-Za-z0-9_.@-]")
     key_dir = table.get("key_dir", os.path.join(state_dir, "fleet"))

@@ -191,7 +191,7 @@ class Store:
             conn.execute(sa.update(c).where(c.c.name.in_(list(known))).values(force_renewal=True))
         return [n for n in names if n not in known]
 
-    def status_rows(self) -> list[sa.RowMapping]:
+    def status_rows(self) -> list[dict[str, Any]]:
         """Every (name, enrolled server) pair with its certificate and report, one query."""
         c, e, r = certificates, enrollments, server_reports
         query = sa.select(
@@ -202,7 +202,9 @@ class Store:
         ).select_from(e.outerjoin(c, c.c.name == e.c.name).outerjoin(
             r, sa.and_(r.c.name == e.c.name, r.c.server == e.c.server))).order_by(e.c.name, e.c.server)
         with _Guard(self, None), self.engine.connect() as conn:
-            return list(conn.execute(query).mappings())
+            result = conn.execute(query)
+            keys = list(result.keys())
+            return [dict(zip(keys, row)) for row in result]
 
 
 def _names(text: Any) -> tuple[str, ...]:

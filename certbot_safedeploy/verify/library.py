@@ -29,21 +29,28 @@ AVAILABLE = _verification is not None and hasattr(_verification, "PolicyBuilder"
 NAME = f"cryptography {cryptography.__version__}"
 
 # (fragment of the library's message, check, fix), first match wins
+_PROFILE_FIX = "re-issue from a CA whose certificates meet the Web PKI profile"
 _TRANSLATIONS = (
-    ("expired", "validity", "renew, or re-issue to get the CA's current chain"),
-    ("not yet valid", "validity", "check the system clock (timedatectl)"),
-    ("subjectAltName", "names", "re-issue with every name in the subjectAltName"),
-    ("leaf certificate has no matching subjectAltName", "names", "re-issue with every name"),
-    ("extended key usage", "eku", "re-issue a TLS server certificate (EKU serverAuth)"),
-    ("EKU", "eku", "re-issue a TLS server certificate (EKU serverAuth)"),
-    ("name constraint", "name-constraints", "re-issue within the CA's permitted names"),
-    ("path length", "path-length", "re-issue from a CA whose pathLenConstraint allows this path"),
-    ("basicConstraints", "ca", "re-issue from a CA whose certificates meet the Web PKI profile"),
-    ("keyUsage", "key-usage", "re-issue from a CA whose certificates meet the Web PKI profile"),
-    ("critical", "critical-extension", "re-issue without unknown critical extensions"),
     ("duplicate", "malformed", "discard this certificate: clients cannot parse it"),
-    ("signature", "signature", "re-issue: the CA must sign with SHA-256 or better"),
-    ("key", "weak-key", "re-issue with an RSA 2048+ or EC P-256/P-384 key"),
+    ("malformed", "malformed", "discard this certificate: clients cannot parse it"),
+    ("not valid at validation time", "validity", "renew, or re-issue to get the CA's current chain"),
+    ("expired", "validity", "renew, or re-issue to get the CA's current chain"),
+    ("must not be asserted in an EE", "leaf-ca", _PROFILE_FIX),
+    ("EE keyUsage must not assert keyCertSign", "leaf-ca", _PROFILE_FIX),
+    ("keyCertSign must be asserted", "key-usage", _PROFILE_FIX),
+    ("cA must be asserted", "ca", _PROFILE_FIX),
+    ("EKU", "eku", "re-issue a TLS server certificate (EKU serverAuth)"),
+    ("path length", "path-length", "re-issue from a CA whose pathLenConstraint allows this path"),
+    ("name constraint", "name-constraints", "re-issue within the CA's permitted names"),
+    ("critical extension", "critical-extension", "re-issue without unknown critical extensions"),
+    ("subjectAltName", "names", "re-issue with every name in the subjectAltName"),
+    ("Forbidden signature algorithm", "signature-algorithm", "re-issue: the CA must sign with SHA-256 or better"),
+    ("Forbidden public key algorithm", "key-type", "re-issue with an RSA 2048+ or EC P-256/P-384 key"),
+    ("too weak", "weak-key", "re-issue with an RSA 2048+ or EC P-256/P-384 key"),
+    ("signature does not match", "signature", "discard this chain and re-issue the certificate"),
+    ("extension", "profile", _PROFILE_FIX),
+    ("serial", "profile", _PROFILE_FIX),
+    ("X509v3", "profile", _PROFILE_FIX),
 )
 
 

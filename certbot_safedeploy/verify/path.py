@@ -73,7 +73,10 @@ def _library(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trus
     except Exception:  # noqa: BLE001 - malformed SAN: the built-in engine names it
         subject = None
     if subject is not None:
-        path, reason = library.verify(leaf, untrusted, trust, subject, now)
+        try:
+            path, reason = library.verify(leaf, untrusted, trust, subject, now)
+        except Exception:  # noqa: BLE001 - the library cannot judge this input: ours decides
+            return _builtin(leaf, untrusted, trust, dns_name, now, file)
     else:
         path, reason = None, "the leaf has no usable subjectAltName"
     if path is not None:
@@ -85,6 +88,15 @@ def _library(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trus
     return PathResult(errors or [library.translate(reason, file)], None, engine)
 
 
+def _builtin(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trust: TrustStore,
+             dns_name: str | None, now: datetime.datetime, file: str) -> PathResult:
+    path, errors = builtin.build_path(leaf, untrusted, trust, dns_name=dns_name, now=now, file=file)
+    if path is None:
+        return PathResult(errors or [report.error(file, "trust", "no valid path to a trust anchor",
+                                                  "re-issue to get the CA's full chain")], None, BUILTIN)
+    return PathResult([_passed(path, trust, BUILTIN, file)], path, BUILTIN)
+
+
 def validate_chain(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trust: TrustStore, *,
                    dns_name: str | None, now: datetime.datetime, file: str,
                    engine: str | None = None) -> PathResult:
@@ -93,14 +105,10 @@ def validate_chain(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate]
     try:
         if name != BUILTIN:
             return _library(leaf, untrusted, trust, dns_name, now, file, name)
-        path, errors = builtin.build_path(leaf, untrusted, trust, dns_name=dns_name, now=now, file=file)
+        return _builtin(leaf, untrusted, trust, dns_name, now, file)
     except Malformed as exc:
         return PathResult([policy.malformed(file, leaf, policy.LEAF, exc)], None, name)
     except Exception as exc:  # noqa: BLE001 - hostile input must give a refusal, not a traceback
         return PathResult([report.error(file, "malformed", f"the certificates cannot be processed "
                                         f"({type(exc).__name__}: {str(exc)[:120]})",
                                         "discard them and re-issue the certificate")], None, name)
-    if path is None:
-        return PathResult(errors or [report.error(file, "trust", "no valid path to a trust anchor",
-                                                  "re-issue to get the CA's full chain")], None, name)
-    return PathResult([_passed(path, trust, name, file)], path, name)

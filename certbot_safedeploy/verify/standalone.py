@@ -15,7 +15,7 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import certinfo, names, report
+from . import certinfo, names, pins, report
 from .chain import TrustStore
 from .path import validate_chain
 from .pem import PemFormatError, expect_certificates
@@ -60,7 +60,8 @@ def _order_findings(leaf: x509.Certificate, chain: Sequence[x509.Certificate],
 
 def verify_cert_chain(cert_data: bytes, chain_data: bytes | None, *, trust: TrustStore,
                       domains: Sequence[str], now: datetime.datetime, cert_file: str,
-                      chain_file: str | None, engine: str | None = None) -> Report:
+                      chain_file: str | None, engine: str | None = None,
+                      pin_set: Sequence[str] = ()) -> Report:
     """Check one leaf certificate (and its chain, if given) as a TLS client would."""
     rep = Report(cert_file)
     leaves, problems = load_certificates(cert_data, cert_file, exactly=1)
@@ -79,4 +80,6 @@ def verify_cert_chain(cert_data: bytes, chain_data: bytes | None, *, trust: Trus
     if result.path is not None:
         rep.extend(_order_findings(leaves[0], chain, result.path, chain_file or cert_file))
     rep.extend(names.check_names(leaves[0], wanted[1:], cert_file))
+    served = list(result.path) if result.path else [leaves[0], *chain]
+    rep.extend(pins.check_pins(served, pin_set, chain_file or cert_file))
     return rep

@@ -67,3 +67,18 @@ def test_check_issued_refuses_a_foreign_key_missing_names_and_a_wrong_chain():
                         start=NOW - 20 * DAY, end=NOW - DAY)
     with pytest.raises(FleetError, match="not valid now"):
         check_issued(expired.pem, pki.intermediate.pem, pin, ("a.example",), time.time())
+
+
+def test_check_issued_refuses_malformed_der_in_one_error():
+    """A PEM block that is clean base64 but not a certificate is a FleetError, never a traceback."""
+    import base64
+
+    pki = Pki.create()
+    key = csr.generate_key("ec")
+    junk = b"\x30\x82\x00\x10" + b"\x02\x01\x01" * 5
+    pem = (b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(junk) + b"-----END CERTIFICATE-----\n")
+    with pytest.raises(FleetError, match="malformed certificate"):
+        check_issued(pem, pki.intermediate.pem, csr.key_pin(key), ("a.example",), time.time())
+    leaf = _issue(pki, key, "a.example")
+    with pytest.raises(FleetError, match="malformed certificate"):
+        check_issued(leaf.pem, pem, csr.key_pin(key), ("a.example",), time.time())

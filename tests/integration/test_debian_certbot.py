@@ -72,15 +72,28 @@ def test_dns01_alone_with_the_plugin(acme, debian_certbot, capsys):
     assert set(challenges_used(debian_certbot).values()) == {"dns-01"}
 
 
+def manual(certbot: IsolatedCertbot, hooks: Path, preferred: str, domains: list[str], env: dict[str, str],
+           what: str) -> None:
+    ok(timed(f"certonly --manual with {what}, {preferred}-01 ({', '.join(domains)})", PLATFORM,
+             lambda: certbot.certonly(domains, "--manual", "--preferred-challenges", preferred,
+                                      "--manual-auth-hook", str(hooks / "manual-auth"),
+                                      "--manual-cleanup-hook", str(hooks / "manual-cleanup"), env=env)))
+    assert_issued(certbot, domains[0], [d.replace("*", "x") for d in domains])
+    assert set(challenges_used(certbot).values()) == {f"{preferred}-01"}
+
+
 @pytest.mark.parametrize("preferred, domains", [("http", ["web.example.test"]),
                                                 ("dns", ["example.test", "*.example.test"])])
 def test_packaged_manual_hooks(acme, debian_certbot, hook_env, preferred, domains, capsys):  # noqa: F811
-    env, _state = hook_env
     with capsys.disabled():
-        ok(timed(f"certonly --manual with the packaged hooks, {preferred}-01 ({', '.join(domains)})", PLATFORM,
-                 lambda: debian_certbot.certonly(domains, "--manual", "--preferred-challenges", preferred,
-                                                 "--manual-auth-hook", str(HOOKS / "manual-auth"),
-                                                 "--manual-cleanup-hook", str(HOOKS / "manual-cleanup"),
-                                                 env=env)))
-    assert_issued(debian_certbot, domains[0], [d.replace("*", "x") for d in domains])
-    assert set(challenges_used(debian_certbot).values()) == {f"{preferred}-01"}
+        manual(debian_certbot, HOOKS, preferred, domains, hook_env[0], "the packaged hooks")
+
+
+def test_manual_hooks_from_a_virtualenv(acme, debian_certbot, hook_env, tmp_path, capsys):  # noqa: F811
+    """README's other way with a distribution certbot: `install` from a venv writes hooks naming its python."""
+    venv_cli = REPO / ".venv" / "bin" / "certbot-safedeploy"
+    run_ok([str(venv_cli), "install", "--config-dir", str(tmp_path / "le"), "--config", str(tmp_path / "none.toml")])
+    hooks = tmp_path / "le" / "safedeploy"
+    assert (hooks / "manual-auth").read_text().startswith(f"#!{REPO / '.venv' / 'bin'}/python")
+    with capsys.disabled():
+        manual(debian_certbot, hooks, "dns", ["venv.example.test"], hook_env[0], "hooks from a virtualenv")

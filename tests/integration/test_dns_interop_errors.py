@@ -26,7 +26,8 @@ CASES = {
     ("knot", "unknown-key"): ("www.knot.test", "NOTAUTH/BADKEY", "acl: of zone knot.test"),
     ("knot", "not-allowed"): ("www.locked.knot.test", "NOTAUTH/BADKEY", "acl: of zone locked.knot.test"),
     ("pdns", "wrong-secret"): ("www.pdns.test", "UNSIGNED REFUSED", "TSIG-ALLOW-DNSUPDATE"),
-    ("pdns", "unknown-key"): ("www.pdns.test", "UNSIGNED REFUSED", "pdnsutil import-tsig-key"),
+    ("pdns", "unknown-key"): ("www.pdns.test", "UNSIGNED REFUSED",
+                              "pdnsutil import-tsig-key nobody-knows-me. hmac-sha256 SECRET"),
     ("pdns", "not-allowed"): ("www.locked.pdns.test", "REFUSED the update (key pdns-key is not allowed",
                               "pdnsutil set-meta locked.pdns.test TSIG-ALLOW-DNSUPDATE pdns-key."),
 }

@@ -34,7 +34,7 @@ from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
 from certbot_safedeploy.deploy import tlsclient
-from certbot_safedeploy.fleet import wire
+from certbot_safedeploy.fleet import central, migrations, wire
 from certbot_safedeploy.fleet.wire import DirectStore
 from certbot_safedeploy.verify.pins import pin_of_public_key
 from tests.pki import make_cert
@@ -454,6 +454,27 @@ def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
     assert raw == core and len(raw) == 1  # srv2's row is not srv1's to see
 
 
+def test_a_v2_store_upgrades_to_roles_and_the_allow_list_on_postgresql(fleet: Fleet) -> None:
+    fleet.pg.psql("CREATE DATABASE upgrade OWNER fleet")
+    url = fleet.pg.url.rsplit("/", 1)[0] + "/upgrade"
+    store = Store.open(settings_from_table({"store": url, "store_password_file": str(fleet.password_file)},
+                                           "/nonexistent"))
+    try:
+        migrations.upgrade(store.engine, target=2)
+        fleet.pg.psql("INSERT INTO certificates (name, domains, key_type, server, csr_pem, csr_pin, enrolled_at, "
+                      "serial) VALUES ('old', '[\"o.example\", \"*.o.example\"]', 'ec', 'w', 'C', 'P', 1, 'ab');"
+                      "INSERT INTO server_reports (name, server, outcome) VALUES ('old', 'w', 'deployed'), "
+                      "('old', 'gone', 'deployed')", db="upgrade")
+        assert store.migrate() == (2, migrations.LATEST)
+        assert central.allowed_list(store) == {"w": ["*.o.example", "o.example"]}
+        assert [(r["server"], r["outcome"]) for r in store.status_rows()] == [("w", "deployed")]
+        assert [c.state.name for c in store.candidates()] == ["old"]
+        policies = fleet.pg.psql("SELECT count(*) FROM pg_policies", db="upgrade").strip()
+        assert policies == fleet.pg.psql("SELECT count(*) FROM pg_policies", db="fleet").strip() == "8"
+    finally:
+        store.close()
+
+
 def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None:
     store = fleet.store()
     rows = {r["name"]: r for r in store.status_rows()}
@@ -479,3 +500,23 @@ def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None
         t.join()
     store.close()
     assert not bad and len(seen) > 2
+
+
+def test_a_takeover_waits_for_the_central_host_on_postgresql(fleet: Fleet) -> None:
+    srv3, srv1 = fleet.servers["srv3"], fleet.servers["srv1"]
+    r = fleet.run(srv3.config, "enroll", "srv1", "-d", srv1.domain, "--takeover")
+    assert r.returncode == 1 and "does not allow server 'srv3'" in r.stderr  # not on srv3's list yet
+    assert fleet.run(fleet.central, "allow", "srv3", "-d", srv1.domain).returncode == 0
+    r = fleet.run(srv3.config, "enroll", "srv1", "-d", srv1.domain, "--takeover")
+    assert r.returncode == 0, r.stderr
+    r = fleet.run(fleet.central, "renew", "srv1")
+    assert r.returncode == 1 and "takeover from 'srv1' awaits approval" in r.stderr, r.stdout + r.stderr
+    assert fleet.pg.psql("SELECT server FROM certificates WHERE name = 'srv1'", db="fleet").strip() == "srv1"
+    assert fleet.run(fleet.central, "disallow", "srv1", "-d", srv1.domain).returncode == 0  # approve
+    r = fleet.renew("srv1")
+    assert "moved from server 'srv1' to 'srv3'" in r.stdout and "issued and published" in r.stdout, r.stdout
+    owner = fleet.pg.psql("SELECT server || ' ' || cert_pin || ' ' || csr_pin FROM certificates "
+                          "WHERE name = 'srv1'", db="fleet").split()
+    assert owner[0] == "srv3" and owner[1] == owner[2]
+    r = fleet.pull("srv1")  # the old holder is told, in one line, and keeps what it serves
+    assert r.returncode == 1 and "the store has no row" in r.stderr

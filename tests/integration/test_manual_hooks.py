@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .acmebed import Certbot
-from .test_plugin_e2e import assert_issued, challenges_used, ok
+from .test_plugin_e2e import assert_issued, challenges_used, ok, wait_secondary_in_sync
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,6 +105,7 @@ def test_failing_hook_exits_non_zero_with_one_line(acme, hook_env, tmp_path):
 
 def test_the_last_auth_hook_names_the_lagging_secondary_and_its_time(acme, hook_env):
     env, _ = hook_env
+    wait_secondary_in_sync(acme)
     proc = run_hook("auth", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="lag-value",
                     CERTBOT_REMAINING_CHALLENGES="0")
     assert proc.returncode == 0, proc.stderr
@@ -136,6 +137,7 @@ def test_on_a_terminal_the_wait_keeps_a_live_line_per_lagging_server(acme, hook_
     import pty
 
     env, _ = hook_env
+    wait_secondary_in_sync(acme)
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, str(REPO / "hooks" / "manual-auth")], stderr=slave,
                             stdout=subprocess.PIPE, text=True,
@@ -164,3 +166,27 @@ def test_on_a_terminal_the_wait_keeps_a_live_line_per_lagging_server(acme, hook_
     proc = run_hook("cleanup", env, CERTBOT_DOMAIN="www.example.test", CERTBOT_VALIDATION="tty-value",
                     CERTBOT_AUTH_OUTPUT=entry_id)
     assert proc.returncode == 0 and acme.dns.txt("_acme-challenge.www.example.test") == set()
+
+
+@pytest.mark.parametrize("case,name,says,fix", [
+    ("wrong-secret", "www.example.test", "(BIND): the TSIG signature did not verify (BADSIG)", "whose secret"),
+    ("unknown-key", "www.example.test", "(BIND): the server does not know the TSIG key nobody (BADKEY)",
+     "update-policy { grant nobody zonesub TXT; }"),
+    ("not-allowed", "host.locked.test", "(BIND): the server REFUSED the update (key acme-key is not allowed",
+     'in zone "locked.test" set update-policy { grant acme-key zonesub TXT; };'),
+])
+def test_bind_errors_are_one_line_naming_bind(acme, hook_env, tmp_path, case, name, says, fix):
+    env, _ = hook_env
+    config = Path(env["SAFEDEPLOY_CONFIG"])
+    if case != "not-allowed":
+        from .authbed import write_key_file
+
+        key = tmp_path / f"{case}.key"
+        write_key_file(key, "acme-key" if case == "wrong-secret" else "nobody")
+        config.write_text(config.read_text().replace(str(acme.dns.key_file), str(key)))
+    proc = run_hook("auth", env, CERTBOT_DOMAIN=name, CERTBOT_VALIDATION="v", CERTBOT_REMAINING_CHALLENGES="0")
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert says in lines[0] and fix in lines[0] and "Traceback" not in proc.stderr
+    assert "acl" not in lines[0] and "pdnsutil" not in lines[0]
+    assert acme.dns.txt(f"_acme-challenge.{name}") == set()

@@ -182,8 +182,28 @@ def test_refused_zone_undoes_the_zones_already_updated(acme, certbot):
     assert acme.dns.txt("_acme-challenge.www.example.test") == set()
 
 
+def wait_secondary_in_sync(acme, timeout: float = 15.0) -> None:
+    """Until ns2 has ns1's serial: then no transfer is in flight, and the next change reaches
+    ns2 at least SECONDARY_LAG (2 s) later (an in-flight transfer would carry it sooner)."""
+    import time
+
+    import dns.message
+    import dns.query
+
+    def serial(address: str) -> int:
+        r = dns.query.udp(dns.message.make_query("example.test", "SOA"), address, port=acme.dns.port, timeout=2)
+        return int(r.answer[0][0].serial)
+
+    deadline = time.monotonic() + timeout
+    while serial("127.0.0.1") != serial("127.0.0.2"):
+        assert time.monotonic() < deadline, "the secondary does not catch up"
+        time.sleep(0.1)
+
+
 def test_the_wait_names_the_lagging_secondary_and_its_time(acme, certbot):
     """ns2 gets every change at least SECONDARY_LAG (2 s) late: the log says it waited for ns2, and how long."""
+    ok(certbot.run("register"))
+    wait_secondary_in_sync(acme)
     ok(certbot.certonly(["www.example.test"], *acme.plugin_args(), name="lag"))
     log = certbot.log_text()
     port = acme.dns.port

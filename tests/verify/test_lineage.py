@@ -213,3 +213,18 @@ def test_client_checks_apply_to_lineages(tmp_path, pki, trust, engine):
     report, material = verify_lineage(read_lineage(live), trust=trust, engine=engine)
     assert material is None and any(c == "eku" for _, c, _ in errors(report))
     assert report.engine
+
+
+@pytest.mark.parametrize("oid,body", [("551d11", b"\x30\x03\x82\x05a"), ("551d11", b"\x30\x00"),
+                                      ("551d13", b"\x30\x03\x01\x01"), ("551d0f", b"\x03")])
+def test_malformed_extensions_in_a_lineage_are_refusals(tmp_path, pki, trust, engine, oid, body):
+    """The issue's crash: a malformed subjectAltName raised ValueError from names.py."""
+    from tests.pki import Issued, with_raw_extension
+
+    key = new_key()
+    cert = with_raw_extension("example.com", pki.intermediate, oid, body, sans=() if body != b"\x30\x00" else None)
+    leaf = Issued(cert, key)
+    live = write_lineage(str(tmp_path), "x", leaf, [pki.intermediate])
+    report, material = verify_lineage(read_lineage(live), trust=trust, domains=["example.com"], engine=engine)
+    assert material is None and report.errors
+    assert any(c in ("malformed", "profile") for _, c, _ in errors(report)), errors(report)

@@ -263,3 +263,19 @@ def test_cross_sign_subject_and_key_of_an_anchor(engine):
     assert result.ok and result.path == (leaf.cert, r3.cert, x1.cert)
     # with only DST trusted (an old client) the expired cross-sign is the path, refused
     refused(check(leaf, [r3, x1_cross], [dst], engine), "validity", "ISRG Root X1 expired")
+
+
+@pytest.mark.parametrize("text,check_name", [
+    ("validation failed: Other(\"EE keyUsage must not assert keyCertSign\")", "leaf-ca"),
+    ("validation failed: Other(\"required EKU not found\")", "eku"),
+    ("candidates exhausted: path length constraint violated", "path-length"),
+    ("validation failed: Other(\"cert is not valid at validation time\")", "validity"),
+    ("candidates exhausted: Forbidden signature algorithm: ...", "signature-algorithm"),
+    ("candidates exhausted: RSA key is too weak", "weak-key"),
+    ("validation failed: Other(\"Certificate is missing required extension\")", "profile"),
+    ("candidates exhausted: all candidates exhausted with no interior errors", "trust"),
+])
+def test_library_refusals_get_our_check_names(text, check_name):
+    finding = library.translate(text, "cert.pem")
+    assert finding.check == check_name and finding.fix and finding.file == "cert.pem"
+    assert "\n" not in finding.line()
