@@ -90,10 +90,10 @@ def main() -> None:
     args = parser.parse_args()
     enter_private_netns()
     print(f"medians of {args.runs} runs; ratios are deploy / baseline")
-    print(f"{'service':<8} {'deploy':>8} {'reload cmd':>11} {'ratio':>6} {'cp+reload+served':>17} {'ratio':>6}")
+    print(f"{'service':<10} {'deploy':>8} {'reload cmd':>11} {'ratio':>6} {'cp+reload+served':>17} {'ratio':>6}")
     for name in args.only.split(","):
         deploy, reload, naive = bench(name, args.runs)
-        print(f"{name:<8} {deploy:>6.2f} s {reload:>9.3f} s {deploy / reload:>6.1f} {naive:>15.2f} s "
+        print(f"{name:<10} {deploy:>6.2f} s {reload:>9.3f} s {deploy / reload:>6.1f} {naive:>15.2f} s "
               f"{deploy / naive:>6.1f}")
 
 

@@ -36,6 +36,7 @@ class Acceptance:
     accepted: list[str] = dataclasses.field(default_factory=list)  # lines
     refused: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (name, server, why)
     new_refusals: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    dropped: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # old holders after a takeover
 
 
 def _json_names(text: Any) -> list[str] | None:
@@ -108,6 +109,8 @@ def accept(store: Store, now: int) -> Acceptance:
                              .values(refusal=why))
                 if why is not None:
                     result.new_refusals.add((row.name, row.server))
+    result.refused = [r for r in result.refused if (r[0], r[1]) not in result.dropped]
+    result.new_refusals -= result.dropped
     return result
 
 
@@ -122,6 +125,7 @@ def _take(conn: sa.Connection, row: Any, held: Any, now: int, result: Acceptance
         conn.execute(sa.update(c).where(c.c.name == row.name).values(
             **request, consecutive_failures=0, next_attempt_at=None, last_error=None))
         conn.execute(sa.delete(e).where(e.c.name == row.name, e.c.server == held.server))
+        result.dropped.add((row.name, held.server))
         result.accepted.append(f"{row.name}: moved from server {held.server!r} to {row.server!r} (takeover approved)")
     elif (held.csr_pin, held.csr_pem, held.domains) != (row.csr_pin, row.csr_pem, row.domains):
         conn.execute(sa.update(c).where(c.c.name == row.name).values(

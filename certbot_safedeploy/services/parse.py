@@ -166,3 +166,33 @@ def parse_slapd(text: str, where: str) -> list[Reference]:
         if value.startswith("/"):
             refs.append(Reference("slapd", names[match.group(1).lower()], _unquote(value), where))
     return refs
+
+
+_PG_LINE = re.compile(r"^\s*([A-Za-z_.]+)\s*=?\s*('(?:[^']|'')*'|[^\s#]+)")
+PG_SETTINGS = ("ssl_cert_file", "ssl_key_file", "ssl_ca_file")
+
+
+@dataclasses.dataclass
+class PgFile:
+    references: list[Reference]
+    includes: list[tuple[str, str]]  # (include | include_if_exists | include_dir, path as written)
+    data_directory: str | None
+
+
+def parse_postgresql(text: str, path: str) -> PgFile:
+    """``postgresql.conf``: the TLS file settings, include directives and data_directory."""
+    out = PgFile([], [], None)
+    for number, raw in enumerate(text.splitlines(), 1):
+        match = _PG_LINE.match(raw)
+        if not match:
+            continue
+        key, value = match.group(1).lower(), match.group(2)
+        if value.startswith("'"):
+            value = value[1:-1].replace("''", "'")
+        if key in PG_SETTINGS and value:
+            out.references.append(Reference("postgresql", key, value, f"{path}:{number}"))
+        elif key in ("include", "include_if_exists", "include_dir"):
+            out.includes.append((key, value))
+        elif key == "data_directory":
+            out.data_directory = value
+    return out

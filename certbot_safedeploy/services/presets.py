@@ -20,7 +20,7 @@ SEPARATE: PartFiles = (("fullchain.pem", ("fullchain",)), ("privkey.pem", ("priv
 COMBINED: PartFiles = (("combined.pem", ("fullchain", "privkey")),)
 
 # A pid-file reload without a shell-injected path: the path is "$1".
-_SIGNAL = 'kill -{sig} "$(cat -- "$1")"'
+_SIGNAL = 'kill -{sig} "$(head -n 1 -- "$1")"'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,9 @@ class Preset:
     def tls_dir(self, instance: Instance, lineage: str, system_root: str = "/") -> str:
         """Where this service's copies of a lineage belong: beside its configuration."""
         config = self.config_path(instance, system_root).rstrip("/")
+        if self.name == "postgresql" and not config.endswith(".conf"):
+            # Debian's /etc/postgresql belongs to postgres, who could redirect files put there
+            return os.path.join(system_root, "etc/postgresql-common/tls", lineage)
         base = config if self.name == "postfix" else os.path.dirname(config)  # postfix names a directory
         return os.path.join(base, "tls", lineage)
 
@@ -98,6 +101,9 @@ PRESETS: Mapping[str, Preset] = {p.name: p for p in (
            check=lambda i: ("doveconf", "-n", *(("-c", i.config) if i.config else ())),
            reload=lambda i: (("doveadm", "-c", i.config, "reload") if i.config
                              else _systemctl("reload", "dovecot"))),
+    Preset("postgresql", "etc/postgresql", 5432, "postgres", SEPARATE, "postgres",
+           check=lambda i: (),  # no offline check; a bad key on SIGHUP keeps the old one and the probe sees it
+           reload=_signal("HUP", "postgresql"), uses_pidfile=True),
     Preset("slapd", "etc/ldap/slapd.d", 389, "ldap", SEPARATE, "openldap",
            check=_slapd_check,
            reload=lambda i: None if i.config else _systemctl("restart", "slapd")),

@@ -92,6 +92,8 @@ def _change(service: str, ref: Reference, new: str, config: str) -> str:
         return f"postconf -c {config} -e '{ref.setting.rsplit('/', 1)[-1]} = {new}'   # {ref.where}"
     if service == "dovecot":
         return f"{ref.where}: {ref.setting} = <{new}   # was <{ref.path}"
+    if service == "postgresql":
+        return f"{ref.where}: {ref.setting} = '{new}'   # was '{ref.path}'"
     if service == "slapd":
         return f"{ref.where}: {ref.setting}: {new}   # was {ref.path} (ldapmodify -Y EXTERNAL -H ldapi:///)"
     return f"{ref.where}: {ref.setting} {new}   # was {ref.path}"

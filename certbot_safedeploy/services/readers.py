@@ -16,7 +16,7 @@ import subprocess
 from typing import Mapping, Sequence
 
 from .parse import (Reference, parse_apache_file, parse_apache_includes, parse_doveconf, parse_haproxy,
-                    parse_nginx_dump, parse_postconf, parse_slapd)
+                    parse_nginx_dump, parse_postconf, parse_postgresql, parse_slapd)
 from .presets import PRESETS, Instance
 
 TIMEOUT = 30.0
@@ -34,7 +34,7 @@ class ServiceConfig:
 
 
 TOOLS = {"nginx": "nginx", "apache2": "apache2ctl", "haproxy": "haproxy", "postfix": "postconf",
-         "dovecot": "doveconf", "slapd": "slapcat"}
+         "dovecot": "doveconf", "slapd": "slapcat", "postgresql": "pg_lsclusters"}
 
 
 def _run(argv: Sequence[str]) -> str:
@@ -116,6 +116,33 @@ def _dovecot(config: str) -> tuple[list[Reference], str | None]:
     return parse_doveconf(_run(["doveconf", "-c", config, "-n", "-P"]), config), None
 
 
+def _postgresql(config: str) -> tuple[list[Reference], str | None]:
+    """postgresql.conf and its includes; a directory means every cluster in it
+    (Debian's /etc/postgresql/VERSION/CLUSTER/postgresql.conf).  Relative TLS paths
+    are relative to the data directory; the pid file is its postmaster.pid."""
+    if os.path.isdir(config):
+        refs: list[Reference] = []
+        for path in sorted(glob.glob(os.path.join(config, "*", "*", "postgresql.conf"))):
+            refs += _postgresql(path)[0]
+        return refs, None
+    found: list[Reference] = []
+    data_dir = os.path.dirname(config)
+    pending, seen = [config], set[str]()
+    while pending and len(seen) < 256:
+        path = pending.pop(0)
+        if path in seen or not os.path.isfile(path):
+            continue
+        seen.add(path)
+        parsed = parse_postgresql(_read(path), path)
+        found += parsed.references
+        data_dir = parsed.data_directory or data_dir
+        for kind, target in parsed.includes:
+            target = os.path.join(os.path.dirname(path), target)
+            pending += sorted(glob.glob(os.path.join(target, "*.conf"))) if kind == "include_dir" else [target]
+    refs = [dataclasses.replace(r, path=os.path.join(data_dir, r.path)) for r in found]
+    return refs, os.path.join(data_dir, "postmaster.pid")
+
+
 def _slapd(config: str) -> tuple[list[Reference], str | None]:
     if os.path.isdir(config):
         return parse_slapd(_run(["slapcat", "-F", config, "-n", "0"]), config), None
@@ -123,7 +150,7 @@ def _slapd(config: str) -> tuple[list[Reference], str | None]:
 
 
 READERS = {"nginx": _nginx, "apache2": _apache2, "haproxy": _haproxy, "postfix": _postfix,
-           "dovecot": _dovecot, "slapd": _slapd}
+           "dovecot": _dovecot, "slapd": _slapd, "postgresql": _postgresql}
 
 
 def installed(system_root: str = "/", locations: Mapping[str, str] | None = None,

@@ -82,6 +82,7 @@ def test_a_takeover_waits_for_the_central_host(store):
     central.disallow(store, "web1", ["a.example"])  # the central host approves
     acc = central.accept(store, 200)
     assert acc.accepted == ["site: moved from server 'web1' to 'web2' (takeover approved)"]
+    assert acc.refused == [] and acc.new_refusals == set()  # web1's own row, now disallowed, is gone
     rows = store.status_rows()
     assert [(r["server"], r["owner"], r["refusal"]) for r in rows] == [("web2", "web2", None)]
     assert store.candidates()[0].state.csr_pin == pin2

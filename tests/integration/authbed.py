@@ -67,7 +67,11 @@ class AuthBed:
 
     def start(self) -> "AuthBed":
         self.process = Process(self._argv(), self.log)
-        self._wait_serving()
+        try:
+            self._wait_serving()
+        except BaseException:
+            self.stop()  # never leave a server behind when the bed fails to start
+            raise
         return self
 
     def _wait_serving(self, timeout: float = 30.0) -> None:

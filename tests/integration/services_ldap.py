@@ -19,7 +19,7 @@ cn: config
 olcPidFile: {base}/slapd.pid
 olcTLSCertificateFile: {cert}
 olcTLSCertificateKeyFile: {key}
-
+{ca}
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
 cn: schema
@@ -44,13 +44,15 @@ olcTLSCertificateKeyFile: {key}
 class Slapd:
     service = "slapd"
 
-    def __init__(self, base: Path, port: int, cert: str, key: str) -> None:
+    def __init__(self, base: Path, port: int, cert: str, key: str, ca: str | None = None) -> None:
+        """``ca``: olcTLSCACertificateFile, from which slapd also sends the intermediates."""
         self.base, self.port = base, port
         self.config = base / "slapd.d"
         self.config.mkdir(parents=True, exist_ok=True)
         self.ldapi = "ldapi://" + urllib.parse.quote(str(base / "ldapi"), safe="")
         ldif = base / "config.ldif"
-        ldif.write_text(CONFIG_LDIF.format(base=base, cert=cert, key=key))
+        ldif.write_text(CONFIG_LDIF.format(base=base, cert=cert, key=key,
+                                           ca=f"olcTLSCACertificateFile: {ca}\n" if ca else ""))
         subprocess.run(["slapadd", "-n0", "-F", str(self.config), "-l", str(ldif)], check=True, capture_output=True)
         self.process: Process | None = None
 

@@ -13,6 +13,7 @@ import ssl
 
 from cryptography import x509
 
+POSTGRES_SSLREQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")  # PostgreSQL protocol 53.2.9
 LDAP_STARTTLS = b"\x30\x1d\x02\x01\x01\x77\x18\x80\x16" + b"1.3.6.1.4.1.1466.20037"
 
 
@@ -40,6 +41,9 @@ def served_leaf(starttls: str | None, port: int, servername: str = "example.com"
                 raw.sendall(LDAP_STARTTLS)
                 reply = raw.recv(4096)
                 assert b"\x0a\x01\x00" in reply, reply  # resultCode success
+            elif starttls == "postgres":
+                raw.sendall(POSTGRES_SSLREQUEST)
+                assert raw.recv(1) == b"S"
             with ctx.wrap_socket(raw, server_hostname=servername) as tls:
                 der = tls.getpeercert(binary_form=True)
     assert der

@@ -1,10 +1,11 @@
-"""Fleet end to end: PostgreSQL store, real certbot + pebble + BIND, three nginx "servers".
+"""Fleet end to end: PostgreSQL store, real certbot + pebble + BIND, three "servers".
 
 * srv1: nginx with fullchain + key;
-* srv2: a combined PEM (fullchain + key in one file), as haproxy wants it;
-* srv3: cert + CA file + key, as an LDAP server (slapd) wants them.
+* srv2: nginx with a combined PEM (fullchain + key in one file), as haproxy wants it;
+* srv3: slapd with cert + CA file + key (it sends the intermediate from the CA file),
+  probed with LDAP StartTLS.
 
-Each server has its own config, key dir, nginx and PostgreSQL login role (made by
+Each server has its own config, key dir, TLS service and PostgreSQL login role (made by
 `fleet grant`), and runs `fleet pull` as its own process; the central host owns the
 database, keeps the allow list and runs `fleet renew` with the real certbot -a safedeploy.
 The tests run in file order and share one fleet.
@@ -15,14 +16,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
-import ssl
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import psycopg
 import pytest
@@ -34,6 +33,7 @@ from cryptography.x509.oid import NameOID
 from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
+from certbot_safedeploy.deploy import tlsclient
 from certbot_safedeploy.fleet import central, migrations, wire
 from certbot_safedeploy.fleet.wire import DirectStore
 from certbot_safedeploy.verify.pins import pin_of_public_key
@@ -42,13 +42,14 @@ from tests.pki import make_cert
 from .conftest import AcmeBed
 from .postgres import Postgres
 from .servers import Nginx, free_port
+from .services_ldap import Slapd
 
 LAYOUTS = {
     "srv1": ([("site.crt", ["fullchain"]), ("site.key", ["privkey"])],
              "site.crt", "site.key", ""),
     "srv2": ([("haproxy.pem", ["fullchain", "privkey"])], "haproxy.pem", "haproxy.pem", ""),
     "srv3": ([("cert.pem", ["cert"]), ("ca.pem", ["chain"]), ("key.pem", ["privkey"])],
-             "cert.pem", "key.pem", "ssl_trusted_certificate {dir}/ca.pem;"),
+             "cert.pem", "key.pem", "slapd"),
 }
 KEY_TYPES = {"srv1": "ec", "srv2": "rsa", "srv3": "ec"}
 
@@ -58,8 +59,9 @@ class Server:
     name: str
     base: Path
     config: Path
-    nginx: Nginx
+    nginx: Any  # the TLS service: Nginx, or Slapd for srv3
     port: int
+    starttls: str | None = None
 
     @property
     def domain(self) -> str:
@@ -70,12 +72,8 @@ class Server:
         return self.base / "tls"
 
     def served_serial(self) -> str:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw:
-            with ctx.wrap_socket(raw, server_hostname=self.domain) as conn:
-                der = conn.getpeercert(binary_form=True)
-        return format(x509.load_der_x509_certificate(der).serial_number, "x")
+        served = tlsclient.fetch("127.0.0.1", self.port, self.domain, 5, self.starttls)
+        return format(x509.load_der_x509_certificate(served.leaf).serial_number, "x")
 
     def files(self) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(self.tls.iterdir()) if p.is_file()}
@@ -154,8 +152,16 @@ def _server(base: Path, name: str, pg: Postgres, roots: Path, central: Path) -> 
         path.write_bytes(b"".join(parts[c] for c in content))
         os.chmod(path, 0o600)
     port = free_port()
-    nginx = Nginx(base / "nginx", tls_port=port, cert=tls / cert_file, key=tls / key_file,
-                  extra_tls=extra.format(dir=tls)).start()
+    starttls = None
+    if extra == "slapd":
+        service: Any = Slapd(base / "slapd", port, str(tls / cert_file), str(tls / key_file), str(tls / "ca.pem")).start()
+        check, reload = ["slaptest", "-u", "-F", str(service.config)], service.reload_argv(str(tls / cert_file),
+                                                                                           str(tls / key_file))
+        starttls = "ldap"
+    else:
+        service = Nginx(base / "nginx", tls_port=port, cert=tls / cert_file, key=tls / key_file).start()
+        check, reload = service.check_argv(), service.reload_argv()
+    probe_starttls = f', starttls = "{starttls}"' if starttls else ""
     entries = ", ".join(f'{{ path = "{tls / f}", content = {json.dumps(c)} }}' for f, c in files)
     config = base / "safedeploy.toml"
     config.write_text(f"""\
@@ -166,12 +172,12 @@ state_dir = "{base / 'state'}"
 name = "{name}-tls"
 lineage = "{name}"
 files = [ {entries} ]
-check = {json.dumps(nginx.check_argv())}
-reload = {json.dumps(nginx.reload_argv())}
-probe = {{ connect = "127.0.0.1:{port}", servername = "{name}.example.test", timeout = 10 }}
+check = {json.dumps(check)}
+reload = {json.dumps(reload)}
+probe = {{ connect = "127.0.0.1:{port}", servername = "{name}.example.test", timeout = 10{probe_starttls} }}
 """)
     os.chmod(config, 0o600)
-    return Server(name, base, config, nginx, port)
+    return Server(name, base, config, service, port, starttls)
 
 
 @pytest.fixture(scope="module")
@@ -494,3 +500,23 @@ def test_postgresql_readers_never_see_a_half_published_row(fleet: Fleet) -> None
         t.join()
     store.close()
     assert not bad and len(seen) > 2
+
+
+def test_a_takeover_waits_for_the_central_host_on_postgresql(fleet: Fleet) -> None:
+    srv3, srv1 = fleet.servers["srv3"], fleet.servers["srv1"]
+    r = fleet.run(srv3.config, "enroll", "srv1", "-d", srv1.domain, "--takeover")
+    assert r.returncode == 1 and "does not allow server 'srv3'" in r.stderr  # not on srv3's list yet
+    assert fleet.run(fleet.central, "allow", "srv3", "-d", srv1.domain).returncode == 0
+    r = fleet.run(srv3.config, "enroll", "srv1", "-d", srv1.domain, "--takeover")
+    assert r.returncode == 0, r.stderr
+    r = fleet.run(fleet.central, "renew", "srv1")
+    assert r.returncode == 1 and "takeover from 'srv1' awaits approval" in r.stderr, r.stdout + r.stderr
+    assert fleet.pg.psql("SELECT server FROM certificates WHERE name = 'srv1'", db="fleet").strip() == "srv1"
+    assert fleet.run(fleet.central, "disallow", "srv1", "-d", srv1.domain).returncode == 0  # approve
+    r = fleet.renew("srv1")
+    assert "moved from server 'srv1' to 'srv3'" in r.stdout and "issued and published" in r.stdout, r.stdout
+    owner = fleet.pg.psql("SELECT server || ' ' || cert_pin || ' ' || csr_pin FROM certificates "
+                          "WHERE name = 'srv1'", db="fleet").split()
+    assert owner[0] == "srv3" and owner[1] == owner[2]
+    r = fleet.pull("srv1")  # the old holder is told, in one line, and keeps what it serves
+    assert r.returncode == 1 and "the store has no row" in r.stderr

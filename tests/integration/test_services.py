@@ -22,6 +22,7 @@ from certbot_safedeploy.deploy import pipeline
 from tests.pki import Issued, Pki, write_lineage
 
 from .servers import Nginx, free_port
+from .services_db import PostgresTls
 from .services_ldap import Slapd
 from .services_mail import Dovecot, Postfix, traversable_dir
 from .services_oracle import served_leaf
@@ -100,6 +101,7 @@ KINDS = {
     "postfix": Kind(_pair(Postfix, "postfix"), "smtp"),
     "dovecot": Kind(_pair(Dovecot, "dovecot"), "imap"),
     "slapd": Kind(_pair(Slapd, "slapd"), "ldap"),
+    "postgresql": Kind(_pair(PostgresTls, "postgresql"), "postgres"),
 }
 
 
@@ -137,7 +139,7 @@ def _switch_service_to(service: Any, c: Case, adopt_out: str) -> None:
     config = Path(service.config)
     text = config.read_text()
     for change in changes:
-        match = re.search(r"(/\S+)   # was <?(/\S+)", change)
+        match = re.search(r"(/[^\s']+)'?   # was [<']?(/[^\s']+)", change)
         assert match, change
         text = text.replace(match.group(2), match.group(1))
     config.write_text(text)
@@ -183,7 +185,7 @@ def test_service_adopted_renewed_and_broken_renewal_refused(case: Case, name: st
         assert all(f.path.startswith(str(Path(service.config).parent if name != "postfix" else service.config))
                    for f in target.files)
         dry = case.cli("deploy", "--dry-run")
-        assert f"service {name} preset" in dry.stdout and str(list(target.check)) in dry.stdout, dry.stdout
+        assert f"service {name} preset" in dry.stdout and f"check {list(target.check) or '-'}," in dry.stdout, dry.stdout
         proc = case.cli("deploy")
         assert proc.returncode == pipeline.DEPLOYED, proc.stdout + proc.stderr
         _switch_service_to(service, case, out)

@@ -64,6 +64,15 @@ remote-control:
     control-enable: no
 {stubs}""")
         self.process = Process(["unbound", "-d", "-c", str(conf)], d / "unbound.log")
+        try:
+            return self._wait_serving()
+        except BaseException:
+            self.stop()  # never leave a server behind when the bed fails to start
+            raise
+
+    def _wait_serving(self) -> "UnboundBed":
+        d = self.base
+        assert self.process is not None
         deadline = time.monotonic() + 20
         zone = next(iter(self.stubs))
         while True:

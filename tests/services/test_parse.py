@@ -93,3 +93,16 @@ def test_slapd_ldif_folding_base64_and_slapd_conf():
                                                    ("olcTLSCertificateKeyFile", f"{LIVE}/privkey.pem")]
     conf = parse_slapd(f"TLSCertificateFile {LIVE}/cert.pem\n# TLSCertificateKeyFile /x\n", "/etc/ldap/slapd.conf")
     assert [(r.setting, r.path) for r in conf] == [("TLSCertificateFile", f"{LIVE}/cert.pem")]
+
+
+def test_postgresql_conf_settings_includes_and_data_directory():
+    from certbot_safedeploy.services.parse import parse_postgresql
+
+    text = (f"data_directory = '/var/lib/postgresql/15/main'\nssl = on\n#ssl_cert_file = '/old.pem'\n"
+            f"ssl_cert_file = '{LIVE}/fullchain.pem'  # certbot\nssl_key_file '{LIVE}/privkey.pem'\n"
+            "ssl_ca_file = ''\ninclude_dir = 'conf.d'\ninclude_if_exists 'extra.conf'\n")
+    parsed = parse_postgresql(text, "/etc/postgresql/15/main/postgresql.conf")
+    assert parsed.data_directory == "/var/lib/postgresql/15/main"
+    assert [(r.setting, r.path, r.where.rsplit(":", 1)[1]) for r in parsed.references] == [
+        ("ssl_cert_file", f"{LIVE}/fullchain.pem", "4"), ("ssl_key_file", f"{LIVE}/privkey.pem", "5")]
+    assert parsed.includes == [("include_dir", "conf.d"), ("include_if_exists", "extra.conf")]

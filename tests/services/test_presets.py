@@ -26,6 +26,7 @@ def target(extra: str) -> str:
     ("postfix", ("postfix", "check"), ("systemctl", "reload", "postfix")),
     ("dovecot", ("doveconf", "-n"), ("systemctl", "reload", "dovecot")),
     ("slapd", ("slaptest", "-u", "-F", "/etc/ldap/slapd.d"), ("systemctl", "restart", "slapd")),
+    ("postgresql", (), ("systemctl", "reload", "postgresql")),
 ])
 def test_default_instance_uses_the_distribution_commands(name, check, reload):
     resolved = resolve(name)
@@ -59,10 +60,10 @@ def test_preset_fills_check_reload_and_probe():
 
 
 def test_starttls_presets_probe_their_own_port():
-    for name, port in (("postfix", 25), ("dovecot", 143), ("slapd", 389)):
+    for name, port in (("postfix", 25), ("dovecot", 143), ("slapd", 389), ("postgresql", 5432)):
         probe = parse_config(target(f'service = "{name}"')).targets[0].probe
         assert probe is not None and probe.port == port
-        assert PRESETS[name].probe_table("x")["starttls"] in ("smtp", "imap", "ldap")
+        assert PRESETS[name].probe_table("x")["starttls"] in ("smtp", "imap", "ldap", "postgres")
 
 
 def test_explicit_keys_override_the_preset():

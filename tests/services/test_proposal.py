@@ -87,3 +87,10 @@ def test_nothing_found_proposes_the_presets_usual_layout():
     t = parse_config(p.target).targets[0]
     assert [f.path for f in t.files] == ["/etc/dovecot/tls/a/fullchain.pem", "/etc/dovecot/tls/a/privkey.pem"]
     assert p.changes == ()
+
+
+def test_postgresql_files_stay_out_of_the_directory_postgres_owns():
+    from certbot_safedeploy.services.presets import PRESETS, Instance
+
+    assert PRESETS["postgresql"].tls_dir(Instance(), "a") == "/etc/postgresql-common/tls/a"
+    assert PRESETS["postgresql"].tls_dir(Instance("/srv/pg/postgresql.conf"), "a") == "/srv/pg/tls/a"

@@ -80,3 +80,15 @@ def test_installed_looks_under_the_system_root_or_the_override(tmp_path):
     (tmp_path / "etc" / "nginx" / "nginx.conf").write_text("events {}\n")
     assert installed(str(tmp_path)) == [("nginx", f"{tmp_path}/etc/nginx/nginx.conf", True)]
     assert installed(str(tmp_path), {"nginx": "/nonexistent.conf"}) == []
+
+
+def test_postgresql_clusters_includes_and_relative_paths(tmp_path):
+    main = tmp_path / "15" / "main"
+    (main / "conf.d").mkdir(parents=True)
+    (main / "postgresql.conf").write_text("data_directory = '/var/lib/postgresql/15/main'\ninclude_dir = 'conf.d'\n")
+    (main / "conf.d" / "tls.conf").write_text(f"ssl_cert_file = '{LIVE}/fullchain.pem'\nssl_key_file = 'server.key'\n")
+    svc = read_service("postgresql", str(main / "postgresql.conf"), False)
+    assert [r.path for r in svc.references] == [f"{LIVE}/fullchain.pem", "/var/lib/postgresql/15/main/server.key"]
+    assert svc.pidfile == "/var/lib/postgresql/15/main/postmaster.pid"
+    every = read_service("postgresql", str(tmp_path), True)  # Debian's /etc/postgresql: every cluster
+    assert [r.path for r in every.references] == [r.path for r in svc.references]
