@@ -16,7 +16,6 @@ import errno
 import grp
 import os
 import pwd
-import secrets
 import stat
 from typing import Sequence
 
@@ -154,7 +153,7 @@ def stage_file(dest: str, data: bytes, spec: FileSpec, *, suffix: str = "") -> s
     its owner, group, final mode and ACL, and only then filled and fsynced.
     """
     directory, base = os.path.split(dest)
-    name = f".{base}.safedeploy-{suffix or secrets.token_hex(6)}.tmp"
+    name = f".{base}.safedeploy-{suffix or os.urandom(6).hex()}.tmp"
     tmp = os.path.join(directory, name)
     if suffix:
         try:
