@@ -1,15 +1,17 @@
 """The hot path of ``fleet pull``: check-in and report straight through the driver.
 
 A pull that finds nothing new must cost one statement and little more than
-the interpreter's start, so this module talks to psycopg (PostgreSQL) or the
-standard library's sqlite3 directly: no SQLAlchemy, no cryptography.  The SQL
+the interpreter's start, so this module talks to PostgreSQL's own driver, libpq
+(:mod:`.libpq`, through ctypes; psycopg when no libpq can be loaded, or with
+``SAFEDEPLOY_FLEET_DRIVER=psycopg``), or the standard library's sqlite3
+directly: no SQLAlchemy, no cryptography, and not psycopg's ~240 ms import.  The SQL
 here is written out by hand; ``tests/fleet/test_wire.py`` and the PostgreSQL
 end-to-end test run it against a store that :mod:`.migrations` built and
 compare its columns with :mod:`.schema`, so the two cannot drift apart.
 
 * PostgreSQL: one ``UPDATE server_reports ... FROM enrollments LEFT JOIN
   certificates ... RETURNING`` in autocommit, without prepared statements:
-  one round trip after the connection is made (psycopg sends nothing else;
+  one round trip after the connection is made (the driver sends nothing else;
   ``gssencmode=disable`` saves the GSSAPI probe before the login).  Row-level security limits
   it to this server's own rows (:mod:`.pgroles`).
 * SQLite: the same update and a ``SELECT`` of the same columns in one
@@ -25,7 +27,11 @@ from typing import Any, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import FleetError
+from .libpq import array_literal
+from .libpq import load as libpq_load
 from .settings import FleetSettings, redact
+
+DRIVER_ENV = "SAFEDEPLOY_FLEET_DRIVER"  # "psycopg" skips libpq (tests of both paths)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +82,9 @@ REPORT_PG = ("UPDATE server_reports AS r SET reported_at = %(now)s, outcome = v.
              "FROM unnest(%(names)s::text[], %(outcomes)s::text[], %(installed)s::text[], %(served)s::text[], "
              "%(details)s::text[]) AS v(name, outcome, installed, served, detail) "
              "WHERE r.server = %(server)s AND r.name = v.name")
+REPORT_PG_LIBPQ = REPORT_PG
+for _number, _name in enumerate(("now", "server", "names", "outcomes", "installed", "served", "details"), 1):
+    REPORT_PG_LIBPQ = REPORT_PG_LIBPQ.replace(f"%({_name})s", f"${_number}")
 REPORT_SQLITE = ("UPDATE server_reports SET reported_at = ?, outcome = ?, installed_serial = ?, served_serial = ?, "
                  "detail = ? WHERE server = ? AND name = ?")
 
@@ -131,6 +140,7 @@ class DirectStore:
         url = urlsplit(settings.store)
         self.is_postgresql = url.scheme.lower().startswith("postgresql")
         self._url = url
+        self.driver = "sqlite3"  # or "libpq" / "psycopg" once connected to PostgreSQL
 
     def _error(self, exc: BaseException) -> FleetError:
         text = str(exc).strip().splitlines()
@@ -154,12 +164,34 @@ class DirectStore:
             except sqlite3.Error as exc:
                 raise self._error(exc) from None
             return self._conn
+        params = self._pg_params()
+        lib = None if os.environ.get(DRIVER_ENV, "").strip().lower() == "psycopg" else libpq_load()
+        if lib is not None:
+            from .libpq import Connection, LibpqError
+
+            try:
+                self._conn = Connection(lib, params)
+            except LibpqError as exc:
+                raise self._error(exc) from None
+            self.driver = "libpq"
+            return self._conn
         import psycopg
 
+        try:
+            conninfo = psycopg.conninfo.make_conninfo("", **params)
+            self._conn = psycopg.connect(conninfo, autocommit=True, prepare_threshold=None)
+        except psycopg.Error as exc:
+            raise self._error(exc) from None
+        self.driver = "psycopg"
+        return self._conn
+
+    def _pg_params(self) -> dict[str, str]:
+        """libpq connection keywords from the store URL and the password file."""
         u = self._url
         params = dict(parse_qsl(u.query))
         params.setdefault("connect_timeout", "10")
         params.setdefault("application_name", "certbot-safedeploy")
+        params.setdefault("client_encoding", "UTF8")
         # no GSSAPI-encryption probe before the startup packet (one round trip less); TLS stays as the
         # URL asks (e.g. ?sslmode=verify-full&sslrootcert=...)
         params.setdefault("gssencmode", "disable")
@@ -175,19 +207,18 @@ class DirectStore:
             params["port"] = str(u.port)
         if u.path.strip("/"):
             params["dbname"] = unquote(u.path.lstrip("/"))
-        try:
-            conninfo = psycopg.conninfo.make_conninfo("", **params)
-            self._conn = psycopg.connect(conninfo, autocommit=True, prepare_threshold=None)
-        except psycopg.Error as exc:
-            raise self._error(exc) from None
-        return self._conn
+        return params
 
     def _run(self, work: Any) -> Any:
         conn = self._connect()
-        if self.is_postgresql:
+        if self.driver == "libpq":
+            from .libpq import LibpqError
+
+            errors: Any = LibpqError
+        elif self.is_postgresql:
             import psycopg
 
-            errors: Any = psycopg.Error
+            errors = psycopg.Error
         else:
             import sqlite3
 
@@ -202,6 +233,9 @@ class DirectStore:
         names = list(names)
 
         def pg(conn: Any) -> list[Any]:
+            if self.driver == "libpq":
+                return conn.execute(checkin_pg(now="$1", server="$2", names="$3"),  # type: ignore[no-any-return]
+                                    [str(now), server, array_literal(names)])
             return list(conn.execute(checkin_pg(), {"now": now, "server": server, "names": names}))
 
         def lite(conn: Any) -> list[Any]:
@@ -226,6 +260,14 @@ class DirectStore:
             return
 
         def pg(conn: Any) -> None:
+            if self.driver == "libpq":
+                conn.execute(REPORT_PG_LIBPQ, [
+                    str(now), server, array_literal([r.name for r in reports]),
+                    array_literal([r.outcome for r in reports]),
+                    array_literal([r.installed_serial for r in reports]),
+                    array_literal([r.served_serial for r in reports]),
+                    array_literal([r.detail[:2000] for r in reports])])
+                return
             conn.execute(REPORT_PG, {
                 "now": now, "server": server, "names": [r.name for r in reports],
                 "outcomes": [r.outcome for r in reports], "installed": [r.installed_serial for r in reports],

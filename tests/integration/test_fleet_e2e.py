@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.issued import IssuedCertificate
 from certbot_safedeploy.fleet.settings import settings_from_table
 from certbot_safedeploy.fleet.store import Store
@@ -452,6 +453,59 @@ def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
     finally:
         store.close()
     assert raw == core and len(raw) == 1  # srv2's row is not srv1's to see
+
+
+def _srv1_report(fleet: Fleet) -> tuple[Any, ...]:
+    store = fleet.store()  # read as the central host
+    try:
+        with store.engine.connect() as conn:
+            return tuple(conn.exec_driver_sql(
+                "SELECT outcome, installed_serial, served_serial, detail FROM server_reports "
+                "WHERE server = 'srv1' AND name = 'srv1'").one())
+    finally:
+        store.close()
+
+
+def _direct_as(fleet: Fleet, monkeypatch: pytest.MonkeyPatch, driver: str) -> DirectStore:
+    monkeypatch.setenv(wire.DRIVER_ENV, "psycopg" if driver == "psycopg" else "")
+    return fleet.direct("srv1")
+
+
+def test_libpq_and_psycopg_drivers_return_the_same_check_in_and_store_the_same_report(
+        fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pull's default driver (libpq through ctypes) and its psycopg fallback agree, row for row,
+    as srv1's own role; hostile text (quotes, backslashes, braces, NULL) survives the array literal."""
+    assert wire.libpq_load() is not None  # libpq5 is installed: the fast path is the one under test
+    original = _srv1_report(fleet)
+    checked_in = {}
+    for driver in ("libpq", "psycopg"):
+        direct = _direct_as(fleet, monkeypatch, driver)
+        try:
+            checked_in[driver] = direct.checkin("srv1", ["srv1", "srv2", "nope"], int(time.time()))
+            assert direct.driver == driver
+        finally:
+            direct.close()
+    assert checked_in["libpq"] == checked_in["psycopg"] and list(checked_in["libpq"]) == ["srv1"]
+    detail = 'it said "no" \\ {a,b} , NULL'
+    for driver in ("libpq", "psycopg"):
+        direct = _direct_as(fleet, monkeypatch, driver)
+        try:
+            direct.report("srv1", [wire.ServerReport("srv1", f"probe-{driver}", None, "ab", detail)],
+                          int(time.time()))
+        finally:
+            direct.close()
+        assert _srv1_report(fleet) == (f"probe-{driver}", None, "ab", detail)
+    direct = _direct_as(fleet, monkeypatch, "libpq")
+    try:
+        direct.report("srv1", [wire.ServerReport("srv1", *original)], int(time.time()))  # as it was
+    finally:
+        direct.close()
+    assert _srv1_report(fleet) == original
+    bad = DirectStore(settings_from_table({"store": fleet.pg.url_for("srv1"),
+                                           "store_password_file": str(fleet.password_file),
+                                           "server": "srv1"}, "/nonexistent"))
+    with pytest.raises(FleetError, match="unreachable or failed: .*(password|authentication)"):
+        bad.checkin("srv1", ["srv1"], int(time.time()))  # the central password is not srv1's
 
 
 def test_a_v2_store_upgrades_to_roles_and_the_allow_list_on_postgresql(fleet: Fleet) -> None:
