@@ -176,7 +176,7 @@ class _Job:
                 and not self.retry_now:
             return NameOutcome(e.name, "backing off", OK, p.serial, [
                 f"{e.name}: serial {p.serial} failed here {retry.failures} time(s); next try in "
-                f"{(retry.next_at - self.now) // 60} min (fleet pull --retry-now tries at once)"])
+                f"{-(-(retry.next_at - self.now) // 60)} min (fleet pull --retry-now tries at once)"])
         out = _deploy(self.config, self.local, self.label, e, p)
         if out.exit_code != OK:
             failures = retry.failures + 1 if retry and (retry.serial, retry.sha256) == (p.serial, sha) else 1
