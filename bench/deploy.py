@@ -93,9 +93,9 @@ reload = ["true"]
 
 
 def bench_verify(base: Path, count: int, engine: str) -> None:
-    from certbot_safedeploy.lineage import read_lineage
-    from certbot_safedeploy.trust import default_bundle, load_trust_store
-    from certbot_safedeploy.verify.lineage import verify_lineage
+    from certbot_safedeploy.material.lineage import read_lineage
+    from certbot_safedeploy.material.trust import default_bundle, load_trust_store
+    from certbot_safedeploy.verify.lineagecheck import verify_lineage
 
     pki = Pki.create("Verify")
     le = base / "many"

@@ -38,9 +38,9 @@ sys.path.insert(0, str(REPO))
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from certbot_safedeploy.fleet import central, wire  # noqa: E402
-from certbot_safedeploy.fleet.issued import IssuedCertificate, serial_hex  # noqa: E402
-from certbot_safedeploy.fleet.settings import settings_from_table  # noqa: E402
-from certbot_safedeploy.fleet.store import Store  # noqa: E402
+from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, serial_hex  # noqa: E402
+from certbot_safedeploy.config.fleet_section import settings_from_table  # noqa: E402
+from certbot_safedeploy.fleet.db.store import Store  # noqa: E402
 from certbot_safedeploy.verify.pins import pin_of_certificate  # noqa: E402
 from tests.integration.netns import enter_private_netns  # noqa: E402
 from tests.integration.postgres import Postgres, pg_bin  # noqa: E402
@@ -79,7 +79,7 @@ def populate(store: Store, names: int, servers: int, *, holder: str | None = Non
     """``names`` certificates, each enrolled by ``servers`` servers (or all held by ``holder``)."""
     import sqlalchemy as sa
 
-    from certbot_safedeploy.fleet.schema import certificates, enrollments, server_reports
+    from certbot_safedeploy.fleet.db.schema import certificates, enrollments, server_reports
 
     now = int(time.time())
     owner = (lambda i, s: holder) if holder else (lambda i, s: f"srv{s:02d}")
@@ -284,7 +284,7 @@ def bench_load(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespa
 def worker(url: str, password: str, rows: int, seconds: int) -> None:
     import random
 
-    from certbot_safedeploy.fleet.wire import DirectStore
+    from certbot_safedeploy.fleet.db.wire import DirectStore
 
     settings = settings_from_table({"store": url, "store_password_file": password, "server": "loadsrv"}, "/x")
     out, deadline = [], time.monotonic() + seconds

@@ -30,7 +30,7 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from certbot_safedeploy.trust import anchors_from_pem  # noqa: E402
+from certbot_safedeploy.material.trust import anchors_from_pem  # noqa: E402
 from certbot_safedeploy.verify import library  # noqa: E402
 from certbot_safedeploy.verify.chain import TrustStore  # noqa: E402
 from certbot_safedeploy.verify.standalone import verify_cert_chain  # noqa: E402

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from certbot_safedeploy.config import load_config  # noqa: E402
+from certbot_safedeploy.config.load import load_config  # noqa: E402
 from tests.integration.netns import enter_private_netns  # noqa: E402
 from tests.integration.servers import free_port  # noqa: E402
 from tests.integration.services_mail import traversable_dir  # noqa: E402

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from certbot_safedeploy.cli import main
 
 sys.exit(main())

@@ -12,13 +12,13 @@ import os
 import sys
 from typing import Any, Sequence
 
-from .errors import SafeDeployError
+from certbot_safedeploy.errors import SafeDeployError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _config_path(arg: str | None) -> str:
-    from .config import DEFAULT_PATH
+    from certbot_safedeploy.config.load import DEFAULT_PATH
 
     return arg or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
 
@@ -30,7 +30,7 @@ def _domains(args_domains: Sequence[str] | None) -> list[str]:
 
 
 def _verify_connect(args: argparse.Namespace) -> int:
-    from .connectcheck import UsageError, check_connect, target
+    from certbot_safedeploy.deploy.connectcheck import UsageError, check_connect, target
 
     try:
         probe = target(args.connect, args.servername, args.starttls, args.timeout)
@@ -68,10 +68,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.connect:
         return _verify_connect(args)
-    from .lineage import read_lineage
-    from .trust import load_trust_store
-    from .verify.lineage import verify_lineage
-    from .verify.pinformat import PinFormatError, normalize_pin
+    from certbot_safedeploy.material.lineage import read_lineage
+    from certbot_safedeploy.material.trust import load_trust_store
+    from certbot_safedeploy.verify.lineagecheck import verify_lineage
+    from certbot_safedeploy.verify.pinformat import PinFormatError, normalize_pin
 
     try:
         pin_set = [normalize_pin(p) for p in args.pin]
@@ -80,7 +80,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     trust = load_trust_store(args.trust_anchor)
     if args.cert:
-        from .certfiles import verify_files
+        from certbot_safedeploy.material.certfiles import verify_files
 
         report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [],
                               pin_set=pin_set)
@@ -99,7 +99,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_pins(args: argparse.Namespace) -> int:
-    from .keyfiles import pins_of_file
+    from certbot_safedeploy.material.keyfiles import pins_of_file
 
     status = EXIT_OK
     for path in args.files:
@@ -113,8 +113,8 @@ def cmd_pins(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .deploy.pipeline import REFUSED, USAGE, deploy
+    from certbot_safedeploy.config.load import load_config
+    from certbot_safedeploy.deploy.pipeline import REFUSED, USAGE, deploy
 
     lineage = args.lineage or os.environ.get("RENEWED_LINEAGE")
     if not lineage:
@@ -134,7 +134,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     for line in result.lines:
         print(line, file=stream)
     if result.targets and not args.dry_run:
-        from .status import record_deploy
+        from certbot_safedeploy.report.status import record_deploy
 
         try:
             record_deploy(config.raw_sections.get("status"), name, result.targets, result.outcome,
@@ -142,7 +142,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
     if result.exit_code == 0:
-        from .syslogger import log
+        from certbot_safedeploy.system.syslogger import log
 
         facility = str(config.raw_sections.get("notify", {}).get("syslog_facility", "daemon"))
         log("info", f"deploy {name}: " + " | ".join(result.lines), facility)
@@ -155,7 +155,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def _notify(step: str, subject: str, message: str, config_path: str, *,
             table: Any = None, **extra: object) -> None:
     """Report a failure on every channel; never changes the exit code."""
-    from .notify import notify_failure
+    from certbot_safedeploy.report.notify import notify_failure
 
     notify_failure(step, subject, message, config_path, table=table, **extra)
 
@@ -165,12 +165,12 @@ def cmd_recover(args: argparse.Namespace) -> int:
     if args.print_unit:
         import shlex
 
-        from .deploy.bootunit import render
+        from certbot_safedeploy.deploy.bootunit import render
 
         print(render(f"{shlex.quote(sys.executable)} -m certbot_safedeploy", _config_path(args.config)), end="")
         return EXIT_OK
-    from .config import load_config
-    from .deploy.pipeline import recover_all
+    from certbot_safedeploy.config.load import load_config
+    from certbot_safedeploy.deploy.pipeline import recover_all
 
     try:
         config = load_config(_config_path(args.config))
@@ -184,7 +184,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor.run import run_doctor
+    from certbot_safedeploy.doctor.run import run_doctor
 
     rep = run_doctor(args.config_dir, _config_path(args.config), system_root=args.system_root, live=args.live,
                      service_configs=dict(args.service_config))
@@ -198,7 +198,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    from .services.adoptcmd import append_targets, proposals_for, render
+    from certbot_safedeploy.commands.adopt import append_targets, proposals_for, render
 
     lineage = os.path.basename(os.path.normpath(args.lineage))
     path = _config_path(args.config)
@@ -216,7 +216,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 
 
 def _service_config(text: str) -> tuple[str, str]:
-    from .services.presets import PRESETS
+    from certbot_safedeploy.config.service_presets import PRESETS
 
     name, sep, path = text.partition("=")
     if not sep or name not in PRESETS or not os.path.isabs(path):
@@ -230,7 +230,7 @@ def _add_service_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from .install import install
+    from certbot_safedeploy.commands.install import install
 
     lines, ok = install(args.config_dir, _config_path(args.config))
     for line in lines:
@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Verify and safely deploy certbot certificates.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from .config import STARTTLS_PORTS
+    from certbot_safedeploy.config.load import STARTTLS_PORTS
 
     p = sub.add_parser("verify", help="check a certbot live/<name>/ lineage, --cert/--chain files, "
                        "or what a running service sends (--connect)")
@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_service_options(p)
     p.set_defaults(func=cmd_doctor)
 
-    from .services.presets import PRESETS
+    from certbot_safedeploy.config.service_presets import PRESETS
 
     p = sub.add_parser("adopt", help="propose the [[target]] that puts a service reading live/ behind the gate")
     p.add_argument("lineage", help="certificate name (or its live/NAME directory)")
@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
     p.set_defaults(func=cmd_install)
 
-    from .fleet.cli import add_parser as add_fleet_parser
+    from certbot_safedeploy.commands.fleet import add_parser as add_fleet_parser
 
     add_fleet_parser(sub)
     return parser

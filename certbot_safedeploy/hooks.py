@@ -15,15 +15,15 @@ import sys
 import time
 from typing import Any, Mapping
 
-from .challenges.dns01 import Dns01Solver, TxtRecord
-from .challenges.http01 import Http01Solver, HttpChallenge
-from .challenges.progress import Progress
-from .challenges.settings import ChallengeSettings, check_key_paths, settings_from_table
-from .challenges.state import ManualState
-from .challenges.validate import check_domain, check_token
-from .challenges.webroot import CreatedToken
-from .config import Config, load_config
-from .errors import ChallengeError, SafeDeployError
+from certbot_safedeploy.challenges.dns01 import Dns01Solver, TxtRecord
+from certbot_safedeploy.challenges.http01 import Http01Solver, HttpChallenge
+from certbot_safedeploy.challenges.progress import Progress
+from certbot_safedeploy.config.challenge_section import ChallengeSettings, check_key_paths, settings_from_table
+from certbot_safedeploy.challenges.state import ManualState
+from certbot_safedeploy.challenges.validate import check_domain, check_token
+from certbot_safedeploy.challenges.webroot import CreatedToken
+from certbot_safedeploy.config.load import Config, load_config
+from certbot_safedeploy.errors import ChallengeError, SafeDeployError
 
 
 def _settings(config: Config) -> ChallengeSettings:
@@ -156,7 +156,7 @@ def manual_cleanup(env: Mapping[str, str], config: Config) -> None:
 
 
 def _config_path() -> str:
-    from .config import DEFAULT_PATH
+    from certbot_safedeploy.config.load import DEFAULT_PATH
 
     return os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
 
@@ -170,7 +170,7 @@ def run_hook(kind: str) -> int:
             print(manual_auth(os.environ, config))
         else:
             manual_cleanup(os.environ, config)
-        from .syslogger import log
+        from certbot_safedeploy.system.syslogger import log
 
         log("info", f"manual-{kind} for {os.environ.get('CERTBOT_DOMAIN', '?')}: done")
     except Exception as exc:  # one line, never a traceback: certbot shows hook stderr to the user
@@ -179,7 +179,7 @@ def run_hook(kind: str) -> int:
             exc = ChallengeError(f"unexpected {type(exc).__name__}: {exc}",
                                  fix="report this with the command and config that caused it")
         sys.stderr.write(f"safedeploy manual-{kind} for {domain} failed: {exc}\n")
-        from .notify import notify_failure
+        from certbot_safedeploy.report.notify import notify_failure
 
         table = config.raw_sections.get("notify", {}) if config else {}  # a broken config: syslog only
         notify_failure(f"manual-{kind}", domain, str(exc), _config_path(), table=table)

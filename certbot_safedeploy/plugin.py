@@ -21,10 +21,10 @@ from certbot.display import util as display_util
 from certbot.plugins import common
 from dns.exception import DNSException
 
-from .challenges.dns01 import Dns01Solver, TxtRecord
-from .challenges.http01 import Http01Solver, HttpChallenge
-from .challenges.progress import Progress
-from .challenges.settings import (
+from certbot_safedeploy.challenges.dns01 import Dns01Solver, TxtRecord
+from certbot_safedeploy.challenges.http01 import Http01Solver, HttpChallenge
+from certbot_safedeploy.challenges.progress import Progress
+from certbot_safedeploy.config.challenge_section import (
     DEFAULT_PROPAGATION_TIMEOUT,
     SELF_CHECK_MODES,
     UNREACHABLE_MODES,
@@ -32,9 +32,9 @@ from .challenges.settings import (
     check_key_paths,
     settings_from_file,
 )
-from .challenges.validate import parse_webroot_map
-from .challenges.webroot import CreatedToken
-from .errors import SafeDeployError
+from certbot_safedeploy.challenges.validate import parse_webroot_map
+from certbot_safedeploy.challenges.webroot import CreatedToken
+from certbot_safedeploy.errors import SafeDeployError
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +155,8 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
         """Report through the [notify] channels of the safedeploy config, if there is one."""
         import os
 
-        from .config import DEFAULT_PATH
-        from .notify import notify_failure
+        from certbot_safedeploy.config.load import DEFAULT_PATH
+        from certbot_safedeploy.report.notify import notify_failure
 
         path = self.conf("config") or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
         notify_failure("plugin", subject, message, path)
@@ -205,7 +205,7 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
                 "with [[challenge.zone]] entries (dns-01)")
         if settings.dns_enabled:
             try:
-                from .challenges.dns01 import load_tsig_key
+                from certbot_safedeploy.challenges.dns01 import load_tsig_key
 
                 for key in settings.key_paths():
                     load_tsig_key(key, self._warn)

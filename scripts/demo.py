@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from cryptography import x509  # noqa: E402
 
-from certbot_safedeploy.hookscripts import render  # noqa: E402
+from certbot_safedeploy.commands.hookscripts import render  # noqa: E402
 from tests.integration.acmebed import Certbot, Pebble  # noqa: E402
 from tests.integration.dnsbed import DnsBed  # noqa: E402
 from tests.integration.netns import enter_private_netns  # noqa: E402

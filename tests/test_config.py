@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from certbot_safedeploy.config import load_config, parse_config
+from certbot_safedeploy.config.load import load_config, parse_config
 from certbot_safedeploy.errors import ConfigError
 
 GOOD = """\
@@ -107,7 +107,7 @@ def test_config_is_not_read_through_a_symlink(tmp_path):
 
 
 def test_probe_starttls_protocol_and_default_port():
-    from certbot_safedeploy.config import parse_config
+    from certbot_safedeploy.config.load import parse_config
 
     text = GOOD.replace('connect = "127.0.0.1:443"', 'connect = "127.0.0.1", starttls = "smtp"')
     probe = parse_config(text).targets[0].probe
@@ -116,7 +116,7 @@ def test_probe_starttls_protocol_and_default_port():
 
 
 def test_probe_unknown_starttls_names_the_choices():
-    from certbot_safedeploy.config import parse_config
+    from certbot_safedeploy.config.load import parse_config
 
     with pytest.raises(ConfigError, match="unknown STARTTLS protocol 'gopher'.*smtp, imap, pop3, ldap"):
         parse_config(GOOD.replace('servername = "example.com"',

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from certbot_safedeploy.hookscripts import HOOKS, render
+from certbot_safedeploy.commands.hookscripts import HOOKS, render
 
 REPO = Path(__file__).resolve().parents[1]
 

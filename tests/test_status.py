@@ -1,6 +1,6 @@
 import json
 
-from certbot_safedeploy.status import render_prometheus
+from certbot_safedeploy.report.status import render_prometheus
 
 
 def test_status_file_and_prometheus_textfile(bed, tmp_path):

@@ -16,14 +16,14 @@ import stat
 from collections import defaultdict
 from typing import Callable, Optional, Sequence
 
-from .. import fsutil
-from ..errors import ChallengeError
-from .dnsclient import DnsClient
-from .locate import Locator, Target
-from .progress import Progress
-from .propagation import Server, servers_for, wait_for_propagation
-from .settings import ChallengeSettings, check_key_paths
-from .tsigkey import TsigKey, parse_key_file
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.challenges.dnsclient import DnsClient
+from certbot_safedeploy.challenges.locate import Locator, Target
+from certbot_safedeploy.challenges.progress import Progress
+from certbot_safedeploy.challenges.propagation import Server, servers_for, wait_for_propagation
+from certbot_safedeploy.config.challenge_section import ChallengeSettings, check_key_paths
+from certbot_safedeploy.challenges.tsigkey import TsigKey, parse_key_file
 
 log = logging.getLogger(__name__)
 

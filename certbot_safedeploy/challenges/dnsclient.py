@@ -20,10 +20,10 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
 
-from ..errors import ChallengeError
-from ..fsutil import split_host_port
-from .dnsmsg import build_update, diagnose_rcode, diagnose_tsig_error, flavour_of
-from .tsigkey import TsigKey
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.system.fsutil import split_host_port
+from certbot_safedeploy.challenges.dnsmsg import build_update, diagnose_rcode, diagnose_tsig_error, flavour_of
+from certbot_safedeploy.challenges.tsigkey import TsigKey
 
 NETWORK_ERRORS = (dns.exception.Timeout, OSError, EOFError)
 

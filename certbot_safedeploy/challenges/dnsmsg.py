@@ -17,7 +17,7 @@ import dns.rdatatype
 import dns.tsig
 import dns.update
 
-from .tsigkey import TsigKey
+from certbot_safedeploy.challenges.tsigkey import TsigKey
 
 CHALLENGE_TTL = 60
 

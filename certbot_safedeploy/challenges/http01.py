@@ -6,10 +6,10 @@ import dataclasses
 import logging
 from typing import Callable, Sequence
 
-from ..errors import ChallengeError
-from .httpcheck import check_served
-from .settings import ChallengeSettings
-from .webroot import CreatedToken, remove_tokens, write_token
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.challenges.httpcheck import check_served
+from certbot_safedeploy.config.challenge_section import ChallengeSettings
+from certbot_safedeploy.challenges.webroot import CreatedToken, remove_tokens, write_token
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from ..errors import ChallengeError
-from ..fsutil import split_host_port
-from .dnsclient import NETWORK_ERRORS, query, resolve_host
-from .settings import ChallengeSettings
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.system.fsutil import split_host_port
+from certbot_safedeploy.challenges.dnsclient import NETWORK_ERRORS, query, resolve_host
+from certbot_safedeploy.config.challenge_section import ChallengeSettings
 
 MAX_CNAME_CHAIN = 8
 

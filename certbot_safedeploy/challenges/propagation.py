@@ -18,9 +18,9 @@ import dns.exception
 import dns.rcode
 import dns.rdatatype
 
-from ..errors import ChallengeError
-from .dnsclient import query
-from .progress import Progress, quiet
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.challenges.dnsclient import query
+from certbot_safedeploy.challenges.progress import Progress, quiet
 
 log = logging.getLogger(__name__)
 UNREACHABLE_AFTER = 10.0  # seconds without any answer before a server counts as unreachable

@@ -18,7 +18,7 @@ import secrets
 import time
 from typing import Any, Iterator
 
-from .. import fsutil
+from certbot_safedeploy.system import fsutil
 
 STALE_AFTER = 3600.0  # no ACME validation takes an hour
 

@@ -15,7 +15,7 @@ import binascii
 import dataclasses
 import re
 
-from ..errors import ChallengeError
+from certbot_safedeploy.errors import ChallengeError
 
 ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512")
 _KEY = re.compile(r'key\s+"?([A-Za-z0-9._-]+)"?\s*\{(.*?)\}\s*;', re.S)

@@ -13,7 +13,7 @@ import os
 import re
 from typing import Mapping
 
-from ..errors import ChallengeError
+from certbot_safedeploy.errors import ChallengeError
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

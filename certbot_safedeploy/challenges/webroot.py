@@ -1,7 +1,7 @@
 """Webroot token files for http-01 (RFC 8555 §8.3).
 
 ``<webroot>/.well-known/acme-challenge/<token>`` is written atomically through
-:func:`certbot_safedeploy.fsutil.write_file_atomic`, 0644, directories 0755, owner
+:func:`certbot_safedeploy.system.fsutil.write_file_atomic`, 0644, directories 0755, owner
 and group copied from the webroot so the web server can read them.  Only what
 was created is removed; a symlink planted by the web server's user is refused.
 """
@@ -13,9 +13,9 @@ import os
 import stat
 from typing import Sequence
 
-from .. import fsutil
-from ..errors import ChallengeError
-from .validate import check_token
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.challenges.validate import check_token
 
 CHALLENGE_DIR = (".well-known", "acme-challenge")
 

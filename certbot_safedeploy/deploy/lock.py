@@ -20,8 +20,8 @@ import os
 import time
 from typing import Iterator
 
-from .. import fsutil
-from ..errors import SafeDeployError
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.errors import SafeDeployError
 
 LOCK_NAME = "deploy.lock"
 DEFAULT_TIMEOUT = 300.0  # the longest probe timeout a target may set

@@ -19,16 +19,16 @@ from typing import Callable, Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..config import Config, Probe, Target
-from ..errors import SafeDeployError
-from ..lineage import read_lineage
-from ..trust import load_trust_store
-from ..verify.lineage import LineageData, VerifiedLineage, verify_lineage
-from .install import Installed, Installer, journals
-from .lock import LockError, deploy_lock
-from .plan import build_plan
-from .service import Judge, fetch_served_leaf, probe_until, run_command
-from .tlsclient import Served
+from certbot_safedeploy.config.load import Config, Probe, Target
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.material.lineage import read_lineage
+from certbot_safedeploy.material.trust import load_trust_store
+from certbot_safedeploy.verify.lineagecheck import LineageData, VerifiedLineage, verify_lineage
+from certbot_safedeploy.deploy.installer import Installed, Installer, journals
+from certbot_safedeploy.deploy.lock import LockError, deploy_lock
+from certbot_safedeploy.deploy.plan import build_plan
+from certbot_safedeploy.deploy.service import Judge, fetch_served_leaf, probe_until, run_command
+from certbot_safedeploy.deploy.tlsclient import Served
 
 DEPLOYED, REFUSED, USAGE, ROLLED_BACK, ROLLBACK_FAILED = 0, 1, 2, 3, 4
 OUTCOMES = {DEPLOYED: "deployed", REFUSED: "refused", ROLLED_BACK: "rolled back",
@@ -173,7 +173,7 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
 
 
 def _not_after(material: VerifiedLineage) -> datetime.datetime:
-    from ..verify.chain import not_after
+    from certbot_safedeploy.verify.chain import not_after
 
     return not_after(material.leaf)
 
@@ -189,7 +189,7 @@ def _served(target: Target) -> bytes | None:
 
 def client_judge(trust_anchors: Sequence[str], probe: Probe) -> Judge:
     """The probe's chain check: a client with ``trust_anchors`` validates what was served."""
-    from ..verify.served import judge_served
+    from certbot_safedeploy.verify.served import judge_served
 
     trust = load_trust_store(trust_anchors)
 

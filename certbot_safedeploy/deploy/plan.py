@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-from ..config import Target
-from ..fsutil import FileSpec, gid_of, uid_of
-from ..verify.lineage import VerifiedLineage
+from certbot_safedeploy.config.load import Target
+from certbot_safedeploy.system.fsutil import FileSpec, gid_of, uid_of
+from certbot_safedeploy.verify.lineagecheck import VerifiedLineage
 
 
 @dataclasses.dataclass(frozen=True)

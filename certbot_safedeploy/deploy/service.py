@@ -8,8 +8,8 @@ import subprocess
 import time
 from typing import Callable, Optional, Sequence
 
-from ..config import Probe
-from .tlsclient import Served, fetch
+from certbot_safedeploy.config.load import Probe
+from certbot_safedeploy.deploy.tlsclient import Served, fetch
 
 COMMAND_TIMEOUT = 120.0
 CONSECUTIVE = 3  # matching handshakes in a row before a probe counts as passed

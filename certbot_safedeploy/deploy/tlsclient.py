@@ -25,7 +25,7 @@ import ssl
 import time
 from typing import Any
 
-from . import starttls as starttls_mod
+from certbot_safedeploy.deploy import starttls as starttls_mod
 
 HANDSHAKE, CERTIFICATE = 22, 11
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Sequence
 
-from ..verify import report
-from ..verify.report import Finding
-from .renewalconf import renew_window_days
-from .snapshot import FileState, Lineage, Snapshot
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.report import Finding
+from certbot_safedeploy.material.renewalconf import renew_window_days
+from certbot_safedeploy.doctor.snapshot import FileState, Lineage, Snapshot
 
 DEPLOY_HOOK_MARKERS = ("certbot_safedeploy", "certbot-safedeploy")
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import secrets
 
-from ..challenges.dns01 import Dns01Solver
-from ..challenges.http01 import Http01Solver, HttpChallenge
-from ..challenges.settings import ChallengeSettings, settings_from_table
-from ..challenges.validate import normalize_webroot_map
-from ..config import Config
-from ..errors import SafeDeployError
-from ..verify import report
-from ..verify.report import Finding
-from .snapshot import Snapshot
+from certbot_safedeploy.challenges.dns01 import Dns01Solver
+from certbot_safedeploy.challenges.http01 import Http01Solver, HttpChallenge
+from certbot_safedeploy.config.challenge_section import ChallengeSettings, settings_from_table
+from certbot_safedeploy.challenges.validate import normalize_webroot_map
+from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.report import Finding
+from certbot_safedeploy.doctor.snapshot import Snapshot
 
 
 def _settings_in_use(snap: Snapshot, config: Config | None) -> list[tuple[str, ChallengeSettings, list[str]]]:

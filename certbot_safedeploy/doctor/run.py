@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from ..config import Config, load_config
-from ..errors import SafeDeployError
-from ..verify import report
-from ..verify.report import Report
-from .checks import run_checks
-from .traps import service_checks
-from .snapshot import take_snapshot
+from certbot_safedeploy.config.load import Config, load_config
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.report import Report
+from certbot_safedeploy.doctor.checks import run_checks
+from certbot_safedeploy.doctor.traps import service_checks
+from certbot_safedeploy.doctor.snapshot import take_snapshot
 
 
 def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", live: bool = False,
@@ -34,7 +34,7 @@ def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", liv
     rep.extend(run_checks(snap, targets, config_path))
     rep.extend(service_checks(config_dir, config, config_path, system_root=system_root, locations=service_configs))
     if live:
-        from .live import live_checks
+        from certbot_safedeploy.doctor.live import live_checks
 
         rep.extend(live_checks(snap, config))
     if not rep.findings:

@@ -11,8 +11,8 @@ from typing import Sequence
 
 from cryptography import x509
 
-from ..verify.chain import not_after, not_before
-from .renewalconf import RenewalConf, parse_renewal_conf
+from certbot_safedeploy.verify.chain import not_after, not_before
+from certbot_safedeploy.material.renewalconf import RenewalConf, parse_renewal_conf
 
 
 @dataclasses.dataclass(frozen=True)

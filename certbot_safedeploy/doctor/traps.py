@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ..config import Config
-from ..services.adopt import Survey, survey
-from ..verify import report
-from ..verify.report import Finding
+from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.services.survey import Survey, survey
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.report import Finding
 
 
 def trap_findings(result: Survey, config_path: str) -> list[Finding]:

@@ -25,10 +25,10 @@ from typing import Any, Sequence
 
 import sqlalchemy as sa
 
-from ..errors import FleetError
-from . import pgroles
-from .schema import allowed_names, attempts, certificates, enrollments, server_reports
-from .store import Store
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.db import roles as pgroles
+from certbot_safedeploy.fleet.db.schema import allowed_names, attempts, certificates, enrollments, server_reports
+from certbot_safedeploy.fleet.db.store import Store
 
 
 @dataclasses.dataclass
@@ -51,7 +51,7 @@ def _json_names(text: Any) -> list[str] | None:
 
 def check_request(server: str, domains_text: Any, csr_pem: Any, csr_pin: Any, allowed: set[str]) -> str | None:
     """Why this enrollment must not be issued, or None (the CSR is parsed here)."""
-    from .csr import read_csr
+    from certbot_safedeploy.fleet.rules.csr import read_csr
 
     domains = _json_names(domains_text)
     if domains is None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..errors import FleetError
-from . import csr
-from .localstate import KEY, NEXT_KEY, Enrollment, LocalFleet, check_name
-from .settings import FleetSettings
-from .store import Store
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.rules import csr
+from certbot_safedeploy.fleet.localstate import KEY, NEXT_KEY, Enrollment, LocalFleet, check_name
+from certbot_safedeploy.config.fleet_section import FleetSettings
+from certbot_safedeploy.fleet.db.store import Store
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,8 +21,8 @@ import re
 import time
 from typing import Any, Iterator
 
-from ..errors import FleetError
-from ..fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.system.fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 KEY, NEXT_KEY = "privkey.pem", "privkey.next.pem"

@@ -23,12 +23,12 @@ import dataclasses
 import base64
 from typing import Protocol, Sequence
 
-from ..config import Config, Probe
-from ..errors import FleetError
-from .localstate import KEY, NEXT_KEY, Enrollment, Installed, LocalFleet, Retry, fingerprint
-from .policy import backoff_seconds
-from .settings import FleetSettings
-from .wire import Published, ServerReport
+from certbot_safedeploy.config.load import Config, Probe
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.localstate import KEY, NEXT_KEY, Enrollment, Installed, LocalFleet, Retry, fingerprint
+from certbot_safedeploy.fleet.rules.renewal_policy import backoff_seconds
+from certbot_safedeploy.config.fleet_section import FleetSettings
+from certbot_safedeploy.fleet.db.wire import Published, ServerReport
 
 
 class StoreClient(Protocol):
@@ -69,9 +69,9 @@ def _choose_key(local: LocalFleet, name: str, cert_pem: bytes) -> tuple[bytes | 
     pending = local.read_key(name, NEXT_KEY)
     if pending is None:
         return current, KEY
-    from .csr import key_pin
+    from certbot_safedeploy.fleet.rules.csr import key_pin
     from cryptography import x509
-    from ..verify.pins import pin_of_certificate
+    from certbot_safedeploy.verify.pins import pin_of_certificate
 
     try:
         cert_pin = pin_of_certificate(x509.load_pem_x509_certificate(cert_pem))
@@ -81,8 +81,8 @@ def _choose_key(local: LocalFleet, name: str, cert_pem: bytes) -> tuple[bytes | 
 
 
 def _deploy(config: Config, local: LocalFleet, label: str, e: Enrollment, p: Published) -> NameOutcome:
-    from ..deploy.pipeline import DEPLOYED, deploy_data
-    from ..verify.lineage import CERT, CHAIN, FULLCHAIN, PRIVKEY, LineageData
+    from certbot_safedeploy.deploy.pipeline import DEPLOYED, deploy_data
+    from certbot_safedeploy.verify.lineagecheck import CERT, CHAIN, FULLCHAIN, PRIVKEY, LineageData
 
     assert p.serial is not None and p.cert_pem is not None and p.chain_pem is not None
     out = NameOutcome(e.name, "refused", FAILED, p.serial)
@@ -219,7 +219,7 @@ def _served_serial(probes: list[Probe], cert_pem: str, installed_serial: str) ->
     """(serial served, what was seen) over every probe of the name; None if a probe failed."""
     import ssl
 
-    from ..deploy.service import fetch_served_leaf
+    from certbot_safedeploy.deploy.service import fetch_served_leaf
 
     expected = _der_of(cert_pem)
     for probe in probes:

@@ -19,13 +19,13 @@ import subprocess
 import tempfile
 from typing import Sequence
 
-from ..config import Config
-from ..errors import FleetError
-from . import policy
-from .central import accept
-from .issued import IssuedCertificate, check_issued
-from .settings import FleetSettings
-from .store import Candidate, Store
+from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.rules import renewal_policy as policy
+from certbot_safedeploy.fleet.central import accept
+from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, check_issued
+from certbot_safedeploy.config.fleet_section import FleetSettings
+from certbot_safedeploy.fleet.db.store import Candidate, Store
 
 OK, FAILED = 0, 1
 
@@ -83,7 +83,7 @@ def obtain(settings: FleetSettings, candidate: Candidate, now: float) -> IssuedC
 
 def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
           names: Sequence[str] = ()) -> RenewRun:
-    from ..notify import make_report, send
+    from certbot_safedeploy.report.notify import make_report, send
 
     run = RenewRun()
     acceptance = accept(store, now)

@@ -10,7 +10,7 @@ import os
 import shlex
 import sys
 
-from ..fsutil import FileSpec, write_file_atomic
+from certbot_safedeploy.system.fsutil import FileSpec, write_file_atomic
 
 DEFAULT_EXEC = "/usr/local/bin/certbot-safedeploy"
 DEFAULT_CONFIG = "/etc/letsencrypt/safedeploy.toml"

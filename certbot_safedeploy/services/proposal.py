@@ -16,9 +16,9 @@ import os
 import re
 from typing import Mapping, Sequence
 
-from .parse import Reference
-from .presets import PRESETS, Instance
-from .readers import ServiceConfig
+from certbot_safedeploy.services.parse import Reference
+from certbot_safedeploy.config.service_presets import PRESETS, Instance
+from certbot_safedeploy.services.readers import ServiceConfig
 
 
 @dataclasses.dataclass(frozen=True)

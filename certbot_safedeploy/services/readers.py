@@ -15,9 +15,9 @@ import shutil
 import subprocess
 from typing import Mapping, Sequence
 
-from .parse import (Reference, parse_apache_file, parse_apache_includes, parse_doveconf, parse_haproxy,
+from certbot_safedeploy.services.parse import (Reference, parse_apache_file, parse_apache_includes, parse_doveconf, parse_haproxy,
                     parse_nginx_dump, parse_postconf, parse_postgresql, parse_slapd)
-from .presets import PRESETS, Instance
+from certbot_safedeploy.config.service_presets import PRESETS, Instance
 
 TIMEOUT = 30.0
 LIMIT = 4 << 20  # bytes of output or file read

@@ -17,11 +17,11 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import certinfo, constraints, names, policy, profile, report, sigcheck
-from .certinfo import Malformed
-from .chain import TrustStore
-from .policy import ANCHOR, INTERMEDIATE, LEAF
-from .report import Finding
+from certbot_safedeploy.verify import certinfo, constraints, names, policy, profile, report, sigcheck
+from certbot_safedeploy.verify.certinfo import Malformed
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.policy import ANCHOR, INTERMEDIATE, LEAF
+from certbot_safedeploy.verify.report import Finding
 
 MAX_INTERMEDIATES = 8  # cryptography's default max_chain_depth
 MAX_SIGNATURES = 256  # path-building budget: hostile pools must not cost more than this

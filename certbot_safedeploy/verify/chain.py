@@ -16,10 +16,10 @@ from typing import Any, Sequence
 
 from cryptography import x509
 
-from . import certinfo, report
-from .certinfo import Malformed, describe, not_after, not_before
-from .report import Finding
-from .sigcheck import signed_by
+from certbot_safedeploy.verify import certinfo, report
+from certbot_safedeploy.verify.certinfo import Malformed, describe, not_after, not_before
+from certbot_safedeploy.verify.report import Finding
+from certbot_safedeploy.verify.sigcheck import signed_by
 
 __all__ = ["TrustStore", "not_after", "not_before", "describe", "signed_by", "saved_prefix",
            "SavedPrefix"]

@@ -11,7 +11,7 @@ import dataclasses
 
 from cryptography import x509
 
-from .certinfo import Malformed, der
+from certbot_safedeploy.verify.certinfo import Malformed, der
 
 EC_PUBLIC_KEY = bytes.fromhex("2a8648ce3d0201")  # 1.2.840.10045.2.1
 

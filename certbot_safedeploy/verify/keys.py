@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import (
     rsa,
 )
 
-from .pem import PemBlock, PemFormatError
+from certbot_safedeploy.verify.pem import PemBlock, PemFormatError
 
 PrivateKey = Union[
     rsa.RSAPrivateKey,

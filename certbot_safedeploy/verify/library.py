@@ -16,9 +16,9 @@ from typing import Any, Sequence
 import cryptography
 from cryptography import x509
 
-from . import report
-from .chain import TrustStore
-from .report import Finding
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.report import Finding
 
 try:  # cryptography >= 42
     from cryptography.x509 import verification as _verification

@@ -14,9 +14,9 @@ from typing import Iterable
 
 from cryptography import x509
 
-from . import report
-from .constraints import valid_dns_pattern
-from .report import Finding
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.constraints import valid_dns_pattern
+from certbot_safedeploy.verify.report import Finding
 
 
 def canonical(name: str) -> str:

@@ -22,10 +22,10 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import builtin, certinfo, library, policy, profile, report
-from .certinfo import Malformed
-from .chain import TrustStore
-from .report import Finding, Severity
+from certbot_safedeploy.verify import builtin, certinfo, library, policy, profile, report
+from certbot_safedeploy.verify.certinfo import Malformed
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.report import Finding, Severity
 
 BUILTIN = "built-in"
 ENV = "SAFEDEPLOY_VERIFY_ENGINE"

@@ -15,11 +15,11 @@ from typing import Iterable, Sequence
 
 from cryptography import x509
 
-from . import report
-from .keys import PublicKey, spki_der
-from .report import Finding
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.keys import PublicKey, spki_der
+from certbot_safedeploy.verify.report import Finding
 
-from .pinformat import PREFIX, PinFormatError, normalize_pin
+from certbot_safedeploy.verify.pinformat import PREFIX, PinFormatError, normalize_pin
 
 __all__ = ["PREFIX", "PinFormatError", "normalize_pin", "pin_of_spki", "pin_of_public_key",
            "pin_of_certificate", "check_pins"]

@@ -20,9 +20,9 @@ import datetime
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import certinfo, report, sigcheck
-from .certinfo import Malformed
-from .report import Finding
+from certbot_safedeploy.verify import certinfo, report, sigcheck
+from certbot_safedeploy.verify.certinfo import Malformed
+from certbot_safedeploy.verify.report import Finding
 
 LEAF, INTERMEDIATE, ANCHOR = "leaf", "intermediate", "trust anchor"
 

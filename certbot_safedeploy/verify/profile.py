@@ -14,10 +14,10 @@ import functools
 
 from cryptography import x509
 
-from . import certinfo, der, report
-from .certinfo import Malformed
-from .policy import LEAF, REISSUE, check_extensions, check_strength, label, malformed
-from .report import Finding
+from certbot_safedeploy.verify import certinfo, der, report
+from certbot_safedeploy.verify.certinfo import Malformed
+from certbot_safedeploy.verify.policy import LEAF, REISSUE, check_extensions, check_strength, label, malformed
+from certbot_safedeploy.verify.report import Finding
 
 REQUIRED, OPTIONAL, FORBIDDEN = "required", "optional", "forbidden"
 CRITICAL, ANY, NONCRITICAL = "critical", "either", "non-critical"

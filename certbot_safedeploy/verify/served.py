@@ -16,11 +16,11 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import certinfo, report
-from .certinfo import Malformed
-from .chain import TrustStore
-from .path import validate_chain
-from .report import Finding, Severity
+from certbot_safedeploy.verify import certinfo, report
+from certbot_safedeploy.verify.certinfo import Malformed
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.path import validate_chain
+from certbot_safedeploy.verify.report import Finding, Severity
 
 NO_INTERMEDIATE = "the service sends no intermediate: does it read cert.pem instead of fullchain.pem?"
 

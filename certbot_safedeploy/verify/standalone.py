@@ -15,11 +15,11 @@ from typing import Sequence
 
 from cryptography import x509
 
-from . import certinfo, names, pins, report
-from .chain import TrustStore
-from .path import validate_chain
-from .pem import PemFormatError, expect_certificates
-from .report import Finding, Report
+from certbot_safedeploy.verify import certinfo, names, pins, report
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.path import validate_chain
+from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates
+from certbot_safedeploy.verify.report import Finding, Report
 
 
 def load_certificates(data: bytes, file: str, *, exactly: int | None = None

@@ -4,13 +4,13 @@ import os
 
 import pytest
 
-from certbot_safedeploy.challenges.settings import (
+from certbot_safedeploy.config.challenge_section import (
     ChallengeSettings,
     check_key_paths,
     settings_from_file,
     settings_from_table,
 )
-from certbot_safedeploy.config import parse_config
+from certbot_safedeploy.config.load import parse_config
 from certbot_safedeploy.errors import ChallengeError, ConfigError
 
 TABLE = {

@@ -1,6 +1,6 @@
 import pytest
 
-from certbot_safedeploy.challenges.settings import ChallengeSettings, settings_from_table
+from certbot_safedeploy.config.challenge_section import ChallengeSettings, settings_from_table
 from certbot_safedeploy.challenges.validate import (
     check_domain, check_token, parse_webroot_map,
 )

@@ -5,7 +5,7 @@ journal; the next safedeploy run (any deploy) finishes the set before anything
 else.  The test checks exactly that contract at every step.
 """
 
-from certbot_safedeploy.deploy.install import Installer
+from certbot_safedeploy.deploy.installer import Installer
 from tests.pki import write_lineage
 
 from .conftest import served_set as _served_set

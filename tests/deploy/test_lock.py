@@ -122,7 +122,7 @@ def test_second_deploy_refuses_after_the_lock_timeout(bed, tmp_path):
 
 def test_deploy_data_the_fleet_pull_entry_honours_the_lock(bed):
     """fleet pull installs through deploy_data: it waits for, then refuses beside, a running deploy."""
-    from certbot_safedeploy.config import load_config
+    from certbot_safedeploy.config.load import load_config
     from certbot_safedeploy.deploy.pipeline import REFUSED, deploy_data, lazy_lineage
 
     config = load_config(str(bed.config))

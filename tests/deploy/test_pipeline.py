@@ -1,7 +1,7 @@
 import os
 import stat
 
-from certbot_safedeploy import acl
+from certbot_safedeploy.system import acl
 from certbot_safedeploy.deploy import pipeline
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from certbot_safedeploy.config import load_config
+from certbot_safedeploy.config.load import load_config
 from tests.doctor.conftest import Etc
 
 

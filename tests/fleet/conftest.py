@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from certbot_safedeploy.config import load_config
+from certbot_safedeploy.config.load import load_config
 from certbot_safedeploy.fleet.localstate import LocalFleet
-from certbot_safedeploy.fleet.settings import settings_from_table
+from certbot_safedeploy.config.fleet_section import settings_from_table
 from certbot_safedeploy.fleet import central
-from certbot_safedeploy.fleet.store import Store
-from certbot_safedeploy.fleet.wire import DirectStore
+from certbot_safedeploy.fleet.db.store import Store
+from certbot_safedeploy.fleet.db.wire import DirectStore
 from tests.pki import Pki
 
 FAKE_CERTBOT = str(Path(__file__).with_name("fake_certbot.py"))

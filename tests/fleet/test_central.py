@@ -4,7 +4,7 @@ import base64
 import hashlib
 import hmac
 
-from certbot_safedeploy.fleet import pgroles
+from certbot_safedeploy.fleet.db import roles as pgroles
 
 
 def test_allow_disallow_and_list_through_the_cli(fleet):

@@ -5,8 +5,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certbot_safedeploy.errors import FleetError
-from certbot_safedeploy.fleet import csr
-from certbot_safedeploy.fleet.issued import check_issued
+from certbot_safedeploy.fleet.rules import csr
+from certbot_safedeploy.fleet.rules.issued import check_issued
 from tests.pki import DAY, NOW, Pki, make_cert
 
 

@@ -1,5 +1,5 @@
-from certbot_safedeploy.fleet import policy
-from certbot_safedeploy.fleet.policy import RenewalState
+from certbot_safedeploy.fleet.rules import renewal_policy as policy
+from certbot_safedeploy.fleet.rules.renewal_policy import RenewalState
 
 DAY = 86400
 NOW = 1_800_000_000

@@ -138,9 +138,9 @@ def test_a_pull_with_nothing_new_loads_neither_cryptography_nor_the_pipeline(fle
     assert fleet.cli(cfg, "pull").returncode == 0
     probe = ("import sys; from certbot_safedeploy.cli import main; rc = main(['fleet', 'pull', '--config', sys.argv[1]]);"
              "heavy = sorted(m for m in sys.modules if m.startswith(('cryptography', 'certbot_safedeploy.deploy',"
-             " 'certbot_safedeploy.verify.lineage', 'certbot', 'requests', 'dns.', 'sqlalchemy')) and m != 'certbot_safedeploy'"
+             " 'certbot_safedeploy.verify.lineagecheck', 'certbot', 'requests', 'dns.', 'sqlalchemy')) and m != 'certbot_safedeploy'"
              " and not m.startswith('certbot_safedeploy.') or m.startswith(('certbot_safedeploy.deploy',"
-             " 'certbot_safedeploy.verify.lineage')));"
+             " 'certbot_safedeploy.verify.lineagecheck')));"
              "print(rc, heavy)")
     r = subprocess.run([sys.executable, "-c", probe, str(cfg)], capture_output=True, text=True)
     assert r.stdout.strip().splitlines()[-1] == "0 []", r.stdout + r.stderr

@@ -2,9 +2,9 @@
 
 import json
 
-from certbot_safedeploy.fleet import policy
+from certbot_safedeploy.fleet.rules import renewal_policy as policy
 from certbot_safedeploy.fleet.renew import renew
-from certbot_safedeploy.fleet.wire import DirectStore
+from certbot_safedeploy.fleet.db.wire import DirectStore
 from tests.fleet.conftest import now
 
 

@@ -1,8 +1,8 @@
 import pytest
 
-from certbot_safedeploy.config import parse_config
+from certbot_safedeploy.config.load import parse_config
 from certbot_safedeploy.errors import ConfigError
-from certbot_safedeploy.fleet.settings import FleetSettingsError, redact, settings_from_table
+from certbot_safedeploy.config.fleet_section import FleetSettingsError, redact, settings_from_table
 
 
 def test_defaults_and_a_path_store():

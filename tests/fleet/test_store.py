@@ -7,11 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from certbot_safedeploy.errors import FleetError
-from certbot_safedeploy.fleet import central, csr, migrations
-from certbot_safedeploy.fleet.issued import IssuedCertificate
-from certbot_safedeploy.fleet.settings import settings_from_table
-from certbot_safedeploy.fleet.store import ServerReport, Store
-from certbot_safedeploy.fleet.wire import DirectStore
+from certbot_safedeploy.fleet import central
+from certbot_safedeploy.fleet.rules import csr
+from certbot_safedeploy.fleet.db import migrations
+from certbot_safedeploy.fleet.rules.issued import IssuedCertificate
+from certbot_safedeploy.config.fleet_section import settings_from_table
+from certbot_safedeploy.fleet.db.store import ServerReport, Store
+from certbot_safedeploy.fleet.db.wire import DirectStore
 
 
 def enroll(store, name="site", server="web1", domains=("a.example",), **kw):

@@ -1,4 +1,4 @@
-from certbot_safedeploy.fleet.view import judge, render_table
+from certbot_safedeploy.fleet.rules.view import judge, render_table
 
 NOW = 1_800_000_000
 

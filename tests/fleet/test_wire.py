@@ -2,8 +2,10 @@
 
 import sqlalchemy as sa
 
-from certbot_safedeploy.fleet import schema, wire
-from certbot_safedeploy.fleet.store import Store
+from certbot_safedeploy.fleet.db import schema
+
+from certbot_safedeploy.fleet.db import wire
+from certbot_safedeploy.fleet.db.store import Store
 from tests.fleet.test_store import enroll, publish
 
 

@@ -31,12 +31,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from certbot_safedeploy.errors import FleetError
-from certbot_safedeploy.fleet.issued import IssuedCertificate
-from certbot_safedeploy.fleet.settings import settings_from_table
-from certbot_safedeploy.fleet.store import Store
+from certbot_safedeploy.fleet.rules.issued import IssuedCertificate
+from certbot_safedeploy.config.fleet_section import settings_from_table
+from certbot_safedeploy.fleet.db.store import Store
 from certbot_safedeploy.deploy import tlsclient
-from certbot_safedeploy.fleet import central, migrations, wire
-from certbot_safedeploy.fleet.wire import DirectStore
+from certbot_safedeploy.fleet import central
+from certbot_safedeploy.fleet.db import migrations
+from certbot_safedeploy.fleet.db import wire
+from certbot_safedeploy.fleet.db.wire import DirectStore
 from certbot_safedeploy.verify.pins import pin_of_public_key
 from tests.pki import make_cert
 

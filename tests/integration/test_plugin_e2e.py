@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from certbot_safedeploy.lineage import read_lineage
-from certbot_safedeploy.trust import load_trust_store
-from certbot_safedeploy.verify.lineage import verify_lineage
+from certbot_safedeploy.material.lineage import read_lineage
+from certbot_safedeploy.material.trust import load_trust_store
+from certbot_safedeploy.verify.lineagecheck import verify_lineage
 
 from .acmebed import EAB_HMAC, EAB_KID, Certbot
 

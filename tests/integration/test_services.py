@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from certbot_safedeploy.config import load_config
+from certbot_safedeploy.config.load import load_config
 from certbot_safedeploy.deploy import pipeline
 from tests.pki import Issued, Pki, write_lineage
 

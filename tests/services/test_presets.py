@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from certbot_safedeploy.config import parse_config
+from certbot_safedeploy.config.load import parse_config
 from certbot_safedeploy.deploy.service import run_command
 from certbot_safedeploy.errors import ConfigError
-from certbot_safedeploy.services.presets import PRESETS, Instance, PresetError, resolve
+from certbot_safedeploy.config.service_presets import PRESETS, Instance, PresetError, resolve
 
 FILES = 'files = [ { path = "/etc/ssl/x/site.pem", content = ["fullchain"] } ]'
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from certbot_safedeploy.config import parse_config
+from certbot_safedeploy.config.load import parse_config
 from certbot_safedeploy.services.parse import Reference
 from certbot_safedeploy.services.proposal import classify, propose, trapped_lineage
 from certbot_safedeploy.services.readers import ServiceConfig
@@ -90,7 +90,7 @@ def test_nothing_found_proposes_the_presets_usual_layout():
 
 
 def test_postgresql_files_stay_out_of_the_directory_postgres_owns():
-    from certbot_safedeploy.services.presets import PRESETS, Instance
+    from certbot_safedeploy.config.service_presets import PRESETS, Instance
 
     assert PRESETS["postgresql"].tls_dir(Instance(), "a") == "/etc/postgresql-common/tls/a"
     assert PRESETS["postgresql"].tls_dir(Instance("/srv/pg/postgresql.conf"), "a") == "/srv/pg/tls/a"

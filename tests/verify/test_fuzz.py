@@ -6,9 +6,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certbot_safedeploy.lineage import read_lineage
+from certbot_safedeploy.material.lineage import read_lineage
 from certbot_safedeploy.verify.chain import TrustStore
-from certbot_safedeploy.verify.lineage import verify_lineage
+from certbot_safedeploy.verify.lineagecheck import verify_lineage
 from certbot_safedeploy.verify.path import validate_chain
 from tests.pki import NOW, Pki, with_raw_extension, write_lineage
 

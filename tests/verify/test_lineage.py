@@ -5,9 +5,9 @@ import datetime
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from certbot_safedeploy.lineage import read_lineage
+from certbot_safedeploy.material.lineage import read_lineage
 from certbot_safedeploy.verify.chain import TrustStore
-from certbot_safedeploy.verify.lineage import verify_lineage
+from certbot_safedeploy.verify.lineagecheck import verify_lineage
 from certbot_safedeploy.verify.pins import pin_of_certificate
 from tests.pki import DAY, NOW, Pki, make_cert, new_key, write_lineage
 

@@ -12,13 +12,13 @@ import os
 import stat
 from typing import Mapping
 
-from .. import fsutil
-from ..config import load_config, parse_config
-from ..errors import ConfigError, SafeDeployError
-from .adopt import current_pins, reuses_key, survey
-from .presets import PRESETS, Instance
-from .proposal import Proposal, propose
-from .readers import read_installed
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.config.load import load_config, parse_config
+from certbot_safedeploy.errors import ConfigError, SafeDeployError
+from certbot_safedeploy.services.survey import current_pins, reuses_key, survey
+from certbot_safedeploy.config.service_presets import PRESETS, Instance
+from certbot_safedeploy.services.proposal import Proposal, propose
+from certbot_safedeploy.services.readers import read_installed
 
 
 def proposals_for(lineage: str, config_dir: str, config_path: str, *, service: str | None,

@@ -17,10 +17,10 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
-    from ..cli import _config_path
-    from ..config import load_config
-    from ..errors import ConfigError
-    from .settings import FleetSettingsError, settings_from_table
+    from certbot_safedeploy.cli import _config_path
+    from certbot_safedeploy.config.load import load_config
+    from certbot_safedeploy.errors import ConfigError
+    from certbot_safedeploy.config.fleet_section import FleetSettingsError, settings_from_table
 
     config = load_config(_config_path(args.config))
     try:
@@ -31,14 +31,14 @@ def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from .store import Store
+    from certbot_safedeploy.fleet.db.store import Store
 
     config, settings = _settings(args)
     return config, settings, Store.open(settings)
 
 
 def _local(settings: Any) -> Any:
-    from .localstate import LocalFleet
+    from certbot_safedeploy.fleet.localstate import LocalFleet
 
     return LocalFleet(settings.key_dir)
 
@@ -52,7 +52,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from .enroll import enroll
+    from certbot_safedeploy.fleet.enroll import enroll
 
     _, settings, store = _context(args)
     result = enroll(settings, store, _local(settings), args.name, args.domain, args.key_type,
@@ -62,7 +62,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def cmd_rekey(args: argparse.Namespace) -> int:
-    from .enroll import rekey
+    from certbot_safedeploy.fleet.enroll import rekey
 
     _, settings, store = _context(args)
     _, _, lines = rekey(settings, store, _local(settings), args.name, now=int(time.time()),
@@ -72,9 +72,9 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from ..errors import FleetError
-    from .pull import pull
-    from .wire import DirectStore
+    from certbot_safedeploy.errors import FleetError
+    from certbot_safedeploy.fleet.pull import pull
+    from certbot_safedeploy.fleet.db.wire import DirectStore
 
     config, settings = _settings(args)
     store = DirectStore(settings)
@@ -102,7 +102,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def _record(config: Any, out: Any) -> None:
-    from ..status import record_deploy
+    from certbot_safedeploy.report.status import record_deploy
 
     try:
         record_deploy(config.raw_sections.get("status"), out.name,
@@ -112,13 +112,13 @@ def _record(config: Any, out: Any) -> None:
 
 
 def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) -> None:
-    from ..notify import notify_failure
+    from certbot_safedeploy.report.notify import notify_failure
 
     notify_failure(step, subject, message, config.source, table=config.raw_sections.get("notify", {}), **extra)
 
 
 def cmd_renew(args: argparse.Namespace) -> int:
-    from .renew import renew
+    from certbot_safedeploy.fleet.renew import renew
 
     config, settings, store = _context(args)
     store.migrate()
@@ -137,7 +137,7 @@ def cmd_renew(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .view import judge, render_table
+    from certbot_safedeploy.fleet.rules.view import judge, render_table
 
     _, settings, store = _context(args)
     now = time.time()
@@ -151,14 +151,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _domains(values: list[str]) -> list[str]:
-    from .csr import check_domains
+    from certbot_safedeploy.fleet.rules.csr import check_domains
 
     return list(check_domains(values))
 
 
 def cmd_allow(args: argparse.Namespace) -> int:
-    from .central import allow
-    from .localstate import check_name
+    from certbot_safedeploy.fleet.central import allow
+    from certbot_safedeploy.fleet.localstate import check_name
 
     _, _, store = _context(args)
     store.migrate()
@@ -169,7 +169,7 @@ def cmd_allow(args: argparse.Namespace) -> int:
 
 
 def cmd_disallow(args: argparse.Namespace) -> int:
-    from .central import disallow
+    from certbot_safedeploy.fleet.central import disallow
 
     _, _, store = _context(args)
     gone = disallow(store, args.server, _domains(args.domain))
@@ -181,7 +181,7 @@ def cmd_disallow(args: argparse.Namespace) -> int:
 
 
 def cmd_allowed(args: argparse.Namespace) -> int:
-    from .central import allowed_list
+    from certbot_safedeploy.fleet.central import allowed_list
 
     _, _, store = _context(args)
     for server, domains in allowed_list(store).items():
@@ -191,7 +191,7 @@ def cmd_allowed(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from .central import forget
+    from certbot_safedeploy.fleet.central import forget
 
     _, _, store = _context(args)
     count = forget(store, args.name)
@@ -204,9 +204,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_grant(args: argparse.Namespace) -> int:
-    from .central import grant
-    from .localstate import check_name
-    from .wire import read_password
+    from certbot_safedeploy.fleet.central import grant
+    from certbot_safedeploy.fleet.localstate import check_name
+    from certbot_safedeploy.fleet.db.wire import read_password
 
     _, _, store = _context(args)
     store.migrate()
@@ -218,8 +218,8 @@ def cmd_grant(args: argparse.Namespace) -> int:
 def cmd_units(args: argparse.Namespace) -> int:
     import os
 
-    from ..cli import _config_path
-    from .units import write_units
+    from certbot_safedeploy.cli import _config_path
+    from certbot_safedeploy.fleet.units import write_units
 
     roles = ("pull", "renew") if args.role == "both" else (args.role,)
     config = os.path.abspath(_config_path(args.config))

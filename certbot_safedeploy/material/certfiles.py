@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime
 from typing import Sequence
 
-from .verify import report
-from .verify.chain import TrustStore
-from .verify.report import Report
-from .verify.standalone import verify_cert_chain
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.report import Report
+from certbot_safedeploy.verify.standalone import verify_cert_chain
 
 MAX_BYTES = 1 << 20
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .errors import SafeDeployError
-from .verify import pins
-from .verify.keys import PublicKey, load_private_key
-from .verify.pem import PemFormatError, parse_blocks
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.verify import pins
+from certbot_safedeploy.verify.keys import PublicKey, load_private_key
+from certbot_safedeploy.verify.pem import PemFormatError, parse_blocks
 
 
 def pins_of_file(path: str) -> list[tuple[str, str]]:

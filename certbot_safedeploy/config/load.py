@@ -14,12 +14,12 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from . import fsutil
-from .errors import ConfigError
-from .tomlsource import PathPart, locate
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.errors import ConfigError
+from certbot_safedeploy.config.tomlsource import PathPart, locate
 
 if TYPE_CHECKING:
-    from .services.presets import Resolved
+    from certbot_safedeploy.config.service_presets import Resolved
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -157,7 +157,7 @@ class _Parser:
             if not _NAME.match(val):
                 raise self.fail([*path, key], f"{val!r} has characters outside [A-Za-z0-9_.@-]")
         pins = self.strings(t.get("pins", []), [*path, "pins"])
-        from .verify.pinformat import PinFormatError, normalize_pin
+        from certbot_safedeploy.verify.pinformat import PinFormatError, normalize_pin
 
         try:
             pins = tuple(normalize_pin(p) for p in pins)
@@ -202,7 +202,7 @@ class _Parser:
 
     def service(self, value: Any, path: list[PathPart]) -> Resolved:
         """``service = "nginx"`` or ``service = { name = "nginx", config = "/path", pidfile = "/path" }``."""
-        from .services.presets import Instance, PresetError, resolve
+        from certbot_safedeploy.config.service_presets import Instance, PresetError, resolve
 
         if isinstance(value, str):
             name, instance = value, Instance()
@@ -329,15 +329,15 @@ def parse_config(text: str, source: str = "<config>") -> Config:
     if "notify" in data:
         _check_notify(p, data["notify"])
     if "challenge" in data:
-        from .challenges.settings import TABLE_KEYS, settings_from_table
-        from .errors import ChallengeError
+        from certbot_safedeploy.config.challenge_section import TABLE_KEYS, settings_from_table
+        from certbot_safedeploy.errors import ChallengeError
 
         try:
             settings_from_table(p.table(data["challenge"], ["challenge"], TABLE_KEYS), source)
         except ChallengeError as exc:
             raise ConfigError(exc.message, path=f"{source}:{locate(text, ['challenge']) or '?'}", fix=exc.fix) from None
     if "fleet" in data:
-        from .fleet.settings import KEYS as FLEET_KEYS, FleetSettingsError, settings_from_table as fleet_settings
+        from certbot_safedeploy.config.fleet_section import KEYS as FLEET_KEYS, FleetSettingsError, settings_from_table as fleet_settings
 
         table = p.table(data["fleet"], ["fleet"], FLEET_KEYS)
         try:

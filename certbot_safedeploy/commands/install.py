@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
-from . import fsutil
-from .config import load_config
-from .errors import SafeDeployError
-from .hookscripts import render
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.config.load import load_config
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.commands.hookscripts import render
 
 
 def _place(path: str, text: str) -> str:

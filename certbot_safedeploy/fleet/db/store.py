@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import sqlalchemy as sa
 
-from ..errors import FleetError
-from . import migrations
-from .policy import RenewalState
-from .schema import allowed_names, attempts, certificates, enrollments, server_reports
-from .settings import FleetSettings, redact
-from .wire import Published, ServerReport, read_password
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.db import migrations
+from certbot_safedeploy.fleet.rules.renewal_policy import RenewalState
+from certbot_safedeploy.fleet.db.schema import allowed_names, attempts, certificates, enrollments, server_reports
+from certbot_safedeploy.config.fleet_section import FleetSettings, redact
+from certbot_safedeploy.fleet.db.wire import Published, ServerReport, read_password
 
 __all__ = ["Candidate", "Published", "ServerReport", "Store", "make_engine"]
 
 if TYPE_CHECKING:  # issued.py imports cryptography, which a no-change pull never needs
-    from .issued import IssuedCertificate
+    from certbot_safedeploy.fleet.rules.issued import IssuedCertificate
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 certbot's ``live/`` files are symlinks into ``archive/``; they are followed, and a
 broken link is reported by name.  This module only reads; all checks are in
-:mod:`certbot_safedeploy.verify.lineage`.
+:mod:`certbot_safedeploy.verify.lineagecheck`.
 """
 
 from __future__ import annotations
 
 import os
 
-from .verify.lineage import LINEAGE_FILES, LineageData
+from certbot_safedeploy.verify.lineagecheck import LINEAGE_FILES, LineageData
 
 MAX_FILE_BYTES = 1 << 20  # a lineage file larger than 1 MiB is not a certificate
 

@@ -13,7 +13,7 @@ import dataclasses
 import os
 from typing import Callable, Mapping
 
-from ..errors import SafeDeployError
+from certbot_safedeploy.errors import SafeDeployError
 
 PartFiles = tuple[tuple[str, tuple[str, ...]], ...]  # (file name, lineage parts)
 SEPARATE: PartFiles = (("fullchain.pem", ("fullchain",)), ("privkey.pem", ("privkey",)))

@@ -22,8 +22,8 @@ import sys
 import time
 from typing import Any, Mapping
 
-from . import syslogger
-from .fsutil import split_host_port
+from certbot_safedeploy.system import syslogger
+from certbot_safedeploy.system.fsutil import split_host_port
 
 def _mail(mail: Mapping[str, Any], report: Mapping[str, Any]) -> None:
     msg = email.message.EmailMessage()
@@ -79,7 +79,7 @@ def notify_failure(step: str, subject: str, message: str, config_path: str | Non
     """Report a failure through ``table`` or, if not given, the [notify] table of ``config_path``."""
     if table is None and config_path and os.path.exists(config_path):
         try:
-            from .config import load_config
+            from certbot_safedeploy.config.load import load_config
 
             table = load_config(config_path).raw_sections.get("notify")
         except Exception as exc:  # the config itself may be what failed

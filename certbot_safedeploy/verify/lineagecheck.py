@@ -1,6 +1,6 @@
 """Verify a certbot lineage (``live/<name>/``) held in memory.
 
-The I/O layer (:mod:`certbot_safedeploy.lineage`) reads the four files; this
+The I/O layer (:mod:`certbot_safedeploy.material.lineage`) reads the four files; this
 module parses and checks them and, when everything passes, returns the material a
 deploy installs.
 """
@@ -13,13 +13,13 @@ from typing import Iterable, Mapping, Sequence
 
 from cryptography import x509
 
-from . import chain as chain_checks
-from .certinfo import describe, not_after
-from .path import validate_chain
-from . import names, pins, report
-from .keys import PrivateKey, key_matches_certificate, load_private_key
-from .pem import PemFormatError, expect_certificates, expect_private_key
-from .report import Finding, Report
+from certbot_safedeploy.verify import chain as chain_checks
+from certbot_safedeploy.verify.certinfo import describe, not_after
+from certbot_safedeploy.verify.path import validate_chain
+from certbot_safedeploy.verify import names, pins, report
+from certbot_safedeploy.verify.keys import PrivateKey, key_matches_certificate, load_private_key
+from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates, expect_private_key
+from certbot_safedeploy.verify.report import Finding, Report
 
 CERT, CHAIN, FULLCHAIN, PRIVKEY = "cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"
 LINEAGE_FILES = (CERT, CHAIN, FULLCHAIN, PRIVKEY)

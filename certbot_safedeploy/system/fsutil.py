@@ -19,8 +19,8 @@ import pwd
 import stat
 from typing import Sequence
 
-from . import acl
-from .errors import InstallError
+from certbot_safedeploy.system import acl
+from certbot_safedeploy.errors import InstallError
 
 
 @dataclasses.dataclass(frozen=True)

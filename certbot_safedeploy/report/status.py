@@ -4,7 +4,7 @@
     file = "/var/lib/certbot-safedeploy/status.json"      # default
     prometheus = "/var/lib/prometheus/node-exporter/certbot_safedeploy.prom"  # optional
 
-Both are written atomically through :mod:`certbot_safedeploy.fsutil`, so the
+Both are written atomically through :mod:`certbot_safedeploy.system.fsutil`, so the
 node exporter never reads half a file.
 """
 
@@ -16,7 +16,7 @@ import os
 import time
 from typing import Any, Mapping
 
-from . import fsutil
+from certbot_safedeploy.system import fsutil
 
 DEFAULT_FILE = "/var/lib/certbot-safedeploy/status.json"
 STATUS_CODES = {"deployed": 0, "refused": 1, "rolled back": 3, "rollback failed": 4}

@@ -12,10 +12,10 @@ import dataclasses
 import datetime
 from typing import Any, Sequence
 
-from . import fsutil
-from .config import STARTTLS_PORTS, Probe
-from .verify import report
-from .verify.report import Finding
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.config.load import STARTTLS_PORTS, Probe
+from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.report import Finding
 
 
 class UsageError(ValueError):
@@ -47,7 +47,7 @@ def target(connect: str, servername: str | None, starttls: str | None, timeout: 
 def _describe_sent(ders: Sequence[bytes]) -> list[str]:
     from cryptography import x509
 
-    from .verify.certinfo import describe, not_after
+    from certbot_safedeploy.verify.certinfo import describe, not_after
 
     out = []
     for der in ders:
@@ -62,9 +62,9 @@ def _describe_sent(ders: Sequence[bytes]) -> list[str]:
 
 def check_connect(probe: Probe, trust_anchors: Sequence[str], engine: str | None = None) -> ConnectReport:
     """Connect, handshake, validate; never raises for network or certificate problems."""
-    from .deploy.tlsclient import fetch
-    from .trust import load_trust_store
-    from .verify.served import judge_served
+    from certbot_safedeploy.deploy.tlsclient import fetch
+    from certbot_safedeploy.material.trust import load_trust_store
+    from certbot_safedeploy.verify.served import judge_served
 
     where = str(probe)
     trust = load_trust_store(trust_anchors)

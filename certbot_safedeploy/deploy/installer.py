@@ -18,9 +18,9 @@ import signal
 import stat
 from typing import Sequence
 
-from .. import fsutil
-from ..errors import InstallError
-from .plan import PlannedFile
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.errors import InstallError
+from certbot_safedeploy.deploy.plan import PlannedFile
 
 BACKUP_DIR = ".safedeploy-backup"
 _KILL_ENV = "SAFEDEPLOY_TEST_KILL_AT"  # test-only fault injection

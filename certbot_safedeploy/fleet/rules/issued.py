@@ -5,7 +5,7 @@ publishing: the leaf's SubjectPublicKeyInfo is the CSR's (compared by RFC 7469
 pin, which covers the RSA modulus and the EC point alike), the leaf names every
 domain of the CSR, the first chain certificate issued the leaf, and the leaf is
 inside its validity window.  Servers verify again against their own key and
-trust anchors before installing (:mod:`certbot_safedeploy.verify.lineage`).
+trust anchors before installing (:mod:`certbot_safedeploy.verify.lineagecheck`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import dataclasses
 
 from cryptography import x509
 
-from ..errors import FleetError
-from ..verify.chain import not_after, not_before, signed_by
-from ..verify.names import covers, san_names
-from ..verify.pem import PemFormatError, expect_certificates
-from ..verify.pins import pin_of_certificate
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.verify.chain import not_after, not_before, signed_by
+from certbot_safedeploy.verify.names import covers, san_names
+from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates
+from certbot_safedeploy.verify.pins import pin_of_certificate
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Sequence
 
 from cryptography import x509
 
-from .errors import SafeDeployError
-from .verify.chain import TrustStore
-from .verify.pem import PemFormatError, expect_certificates
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates
 
 SYSTEM_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch

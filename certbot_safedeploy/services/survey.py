@@ -6,11 +6,11 @@ import dataclasses
 import os
 from typing import Mapping, Sequence
 
-from ..config import Config
-from ..errors import SafeDeployError
-from .parse import Reference
-from .proposal import Proposal, Trapped, classify, propose
-from .readers import ServiceConfig, read_installed
+from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.services.parse import Reference
+from certbot_safedeploy.services.proposal import Proposal, Trapped, classify, propose
+from certbot_safedeploy.services.readers import ServiceConfig, read_installed
 
 
 @dataclasses.dataclass
@@ -23,7 +23,7 @@ class Survey:
 
 def current_pins(config_dir: str, lineage: str) -> list[str]:
     """Pin of the key in live/<lineage>/privkey.pem; [] when it cannot be read."""
-    from ..keyfiles import pins_of_file
+    from certbot_safedeploy.material.keyfiles import pins_of_file
 
     try:
         return [pin for pin, _ in pins_of_file(os.path.join(config_dir, "live", lineage, "privkey.pem"))][:1]
@@ -32,7 +32,7 @@ def current_pins(config_dir: str, lineage: str) -> list[str]:
 
 
 def reuses_key(config_dir: str, lineage: str) -> bool:
-    from ..doctor.renewalconf import parse_renewal_conf
+    from certbot_safedeploy.material.renewalconf import parse_renewal_conf
 
     path = os.path.join(config_dir, "renewal", f"{lineage}.conf")
     try:

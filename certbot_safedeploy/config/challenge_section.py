@@ -20,9 +20,9 @@ import dataclasses
 import os
 from typing import Any, Mapping
 
-from .. import fsutil
-from ..errors import ChallengeError
-from .validate import check_domain, normalize_webroot_map
+from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.challenges.validate import check_domain, normalize_webroot_map
 
 SELF_CHECK_MODES = ("warn", "strict", "off")
 UNREACHABLE_MODES = ("fail", "warn")
@@ -201,7 +201,7 @@ def check_key_paths(settings: ChallengeSettings, source: str = "") -> None:
 
 def settings_from_file(path: str, overrides: Mapping[str, Any]) -> ChallengeSettings:
     """The ``[challenge]`` table of the safedeploy config at ``path``, with ``overrides`` on top."""
-    from ..config import load_config
+    from certbot_safedeploy.config.load import load_config
 
     if not os.path.isabs(path):
         raise ChallengeError(f"--safedeploy-config {path!r} must be an absolute path")

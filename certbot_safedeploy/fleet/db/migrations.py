@@ -14,8 +14,8 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from ..errors import FleetError
-from . import pgroles
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.db import roles as pgroles
 
 _V1 = (
     "CREATE TABLE safedeploy_schema (version INTEGER NOT NULL)",

@@ -26,10 +26,10 @@ import os
 from typing import Any, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..errors import FleetError
-from .libpq import array_literal
-from .libpq import load as libpq_load
-from .settings import FleetSettings, redact
+from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.fleet.db.libpq import array_literal
+from certbot_safedeploy.fleet.db.libpq import load as libpq_load
+from certbot_safedeploy.config.fleet_section import FleetSettings, redact
 
 DRIVER_ENV = "SAFEDEPLOY_FLEET_DRIVER"  # "psycopg" skips libpq (tests of both paths)
 
@@ -95,7 +95,7 @@ def checkin_pg(now: str = "%(now)s", server: str = "%(server)s", names: str = "%
 
 
 def read_password(path: str) -> str:
-    from ..fsutil import read_trusted_text, unsafe_ownership
+    from certbot_safedeploy.system.fsutil import read_trusted_text, unsafe_ownership
 
     problem = unsafe_ownership(path, require_root=os.geteuid() == 0)
     if problem:
@@ -167,7 +167,7 @@ class DirectStore:
         params = self._pg_params()
         lib = None if os.environ.get(DRIVER_ENV, "").strip().lower() == "psycopg" else libpq_load()
         if lib is not None:
-            from .libpq import Connection, LibpqError
+            from certbot_safedeploy.fleet.db.libpq import Connection, LibpqError
 
             try:
                 self._conn = Connection(lib, params)
@@ -212,7 +212,7 @@ class DirectStore:
     def _run(self, work: Any) -> Any:
         conn = self._connect()
         if self.driver == "libpq":
-            from .libpq import LibpqError
+            from certbot_safedeploy.fleet.db.libpq import LibpqError
 
             errors: Any = LibpqError
         elif self.is_postgresql:

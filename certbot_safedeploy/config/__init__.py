@@ -1,0 +1,1 @@
+"""The TOML configuration: one model, each section parsed once by the module that owns its schema."""

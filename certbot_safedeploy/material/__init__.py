@@ -1,0 +1,1 @@
+"""Readers: certificate material and certbot's files, read into memory (lineages, trust anchors, keys, CSRs, renewal configs)."""

@@ -1,0 +1,1 @@
+"""Reports of what happened: notifications and the status file / Prometheus textfile."""

@@ -1,0 +1,1 @@
+"""OS effects: atomic files, ownership checks, ACLs, syslog."""
