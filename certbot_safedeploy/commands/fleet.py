@@ -17,16 +17,12 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
-    from certbot_safedeploy.cli import _config_path
-    from certbot_safedeploy.config.load import load_config
-    from certbot_safedeploy.errors import ConfigError
-    from certbot_safedeploy.config.fleet_section import FleetSettingsError, settings_from_table
+    from certbot_safedeploy.config.fleet_section import settings_from_table
+    from certbot_safedeploy.config.load import config_path, load_config
 
-    config = load_config(_config_path(args.config))
-    try:
-        settings = settings_from_table(config.raw_sections.get("fleet", {}), config.state_dir)
-    except FleetSettingsError as exc:  # pragma: no cover - load_config checked it already
-        raise ConfigError(f"fleet.{exc.key}: {exc.message}", path=config.source, fix=exc.fix) from None
+    config = load_config(config_path(args.config))
+    # no [fleet] table: the defaults (a store in state_dir, this host's FQDN)
+    settings = config.fleet or settings_from_table({}, config.state_dir)
     return config, settings
 
 
@@ -105,7 +101,7 @@ def _record(config: Any, out: Any) -> None:
     from certbot_safedeploy.report.status import record_deploy
 
     try:
-        record_deploy(config.raw_sections.get("status"), out.name,
+        record_deploy(config.status, out.name,
                       [t.name for t in config.targets_for(out.name)], out.outcome, out.exit_code, None)
     except OSError as exc:
         print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
@@ -114,7 +110,7 @@ def _record(config: Any, out: Any) -> None:
 def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) -> None:
     from certbot_safedeploy.report.notify import notify_failure
 
-    notify_failure(step, subject, message, config.source, table=config.raw_sections.get("notify", {}), **extra)
+    notify_failure(step, subject, message, settings=config.notify, **extra)
 
 
 def cmd_renew(args: argparse.Namespace) -> int:
@@ -218,11 +214,11 @@ def cmd_grant(args: argparse.Namespace) -> int:
 def cmd_units(args: argparse.Namespace) -> int:
     import os
 
-    from certbot_safedeploy.cli import _config_path
+    from certbot_safedeploy.config.load import config_path
     from certbot_safedeploy.fleet.units import write_units
 
     roles = ("pull", "renew") if args.role == "both" else (args.role,)
-    config = os.path.abspath(_config_path(args.config))
+    config = os.path.abspath(config_path(args.config))
     for path in write_units(args.dest, roles, config):
         print(f"wrote {path}")
     timers = " ".join(f"certbot-safedeploy-fleet-{r}.timer" for r in roles)

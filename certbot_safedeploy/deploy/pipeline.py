@@ -19,7 +19,9 @@ from typing import Callable, Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certbot_safedeploy.config.load import Config, Probe, Target
+from certbot_safedeploy.config.target_section import Probe, Target
+
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.material.lineage import read_lineage
 from certbot_safedeploy.material.trust import load_trust_store
