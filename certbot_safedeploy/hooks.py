@@ -21,6 +21,7 @@ from certbot_safedeploy.challenges.progress import Progress
 from certbot_safedeploy.config.challenge_section import ChallengeSettings
 from certbot_safedeploy.challenges.state import ManualState
 from certbot_safedeploy.syntax.acme_values import check_domain, check_token
+from certbot_safedeploy.syntax.numbers import parse_decimal
 from certbot_safedeploy.challenges.webroot import CreatedToken
 from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.config.load import check_key_paths, config_path, load_config
@@ -107,9 +108,11 @@ def manual_auth(env: Mapping[str, str], config: Config) -> str:
     for part in validation.split("."):  # key authorization (token.thumbprint) or its digest
         check_token(part)
     remaining_text = env.get("CERTBOT_REMAINING_CHALLENGES", "0") or "0"
-    if not remaining_text.isdigit():
-        raise ChallengeError(f"CERTBOT_REMAINING_CHALLENGES={remaining_text[:20]!r} is not a number")
-    state = ManualState(config.state_dir)
+    remaining = parse_decimal(remaining_text, 0, 100_000)
+    if remaining is None:
+        raise ChallengeError(f"CERTBOT_REMAINING_CHALLENGES={remaining_text[:20]!r} is not a number",
+                             fix="run this as certbot's --manual-auth-hook, which sets it")
+    state = ManualState(config.state_dir, warn=_warn)
     with state.locked() as entries:
         for key in state.stale(entries):  # a crash between auth and cleanup left these
             try:
@@ -126,13 +129,13 @@ def manual_auth(env: Mapping[str, str], config: Config) -> str:
             entries[entry_id] = {"kind": "http-01", "created": time.time(), "path": created.path,
                                  "created_dirs": list(created.created_dirs)}
         return entry_id
-    _dns_auth(settings, state, entry_id, domain, validation, int(remaining_text))
+    _dns_auth(settings, state, entry_id, domain, validation, remaining)
     return entry_id
 
 
 def manual_cleanup(env: Mapping[str, str], config: Config) -> None:
     settings = _settings(config)
-    state = ManualState(config.state_dir)
+    state = ManualState(config.state_dir, warn=_warn)
     wanted = env.get("CERTBOT_AUTH_OUTPUT", "").strip().splitlines()
     entry_id = wanted[-1].strip() if wanted else ""
     with state.locked() as entries:

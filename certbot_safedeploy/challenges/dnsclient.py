@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from typing import Iterable, Mapping
 
 import dns.exception
@@ -20,6 +21,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
 
+from certbot_safedeploy.challenges.answers import records
 from certbot_safedeploy.errors import ChallengeError
 from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.challenges.dnsmsg import build_update, diagnose_rcode, diagnose_tsig_error, flavour_of
@@ -32,8 +34,9 @@ def resolve_host(host: str) -> str:
     """An IP address for ``host`` (which may already be one)."""
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
-    except socket.gaierror as exc:
-        raise ChallengeError(f"cannot resolve DNS server {host!r}: {exc.strerror}",
+    except (socket.gaierror, UnicodeError, ValueError) as exc:  # UnicodeError: idna; ValueError: a NUL
+        why = exc.strerror if isinstance(exc, socket.gaierror) else "not a host name"
+        raise ChallengeError(f"cannot resolve DNS server {host[:80]!r}: {why}",
                              fix="give the server as an IP address or a resolvable name") from None
     return str(infos[0][4][0])
 
@@ -50,9 +53,14 @@ def query(name: str, rdtype: str, address: str, port: int, timeout: float, *,
     return response
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
+def _recv_exact(sock: socket.socket, size: int, deadline: float) -> bytes:
+    """``size`` bytes, all within ``deadline`` (a peer sending one byte at a time does not extend it)."""
     data = b""
     while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the reply did not arrive in time")
+        sock.settimeout(left)
         chunk = sock.recv(size - len(data))
         if not chunk:
             raise EOFError("connection closed")
@@ -69,9 +77,10 @@ def exchange_tcp(message: dns.message.Message, address: str, port: int, timeout:
     wire = message.to_wire()
     with socket.create_connection((address, port), timeout=timeout) as sock:
         sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
         sock.sendall(struct.pack("!H", len(wire)) + wire)
-        (length,) = struct.unpack("!H", _recv_exact(sock, 2))
-        return _recv_exact(sock, length)
+        (length,) = struct.unpack("!H", _recv_exact(sock, 2, deadline))
+        return _recv_exact(sock, length, deadline)
 
 
 class DnsClient:
@@ -107,18 +116,16 @@ class DnsClient:
                              rdclass="CH")
         except (*NETWORK_ERRORS, dns.exception.DNSException):
             return ""
-        for rrset in response.answer:
-            if rrset.rdtype == dns.rdatatype.TXT and rrset.rdclass == dns.rdataclass.CH:
-                return flavour_of(b"".join(rrset[0].strings).decode("ascii", "replace"))
+        for rrset in records(response.answer, "TXT", dns.rdataclass.CH):
+            return flavour_of(b"".join(rrset[0].strings).decode("ascii", "replace"))
         return ""
 
     def txt_ttls(self, names: Iterable[str]) -> dict[str, int]:
         """The TTL of the TXT set already at each name, where there is one."""
         ttls = {}
         for name in set(names):
-            for rrset in self.query(name, "TXT").answer:
-                if rrset.rdtype == dns.rdatatype.TXT:
-                    ttls[name] = int(rrset.ttl)
+            for rrset in records(self.query(name, "TXT").answer, "TXT"):
+                ttls[name] = int(rrset.ttl)
         return ttls
 
     def update(self, zone: str, records: Iterable[tuple[str, str]], *, delete: bool = False,
@@ -161,15 +168,13 @@ class DnsClient:
     def nameservers(self, zone: str) -> tuple[list[str], dict[str, list[str]]]:
         """The NS names of ``zone`` as this server serves them, and the glue it sends."""
         response = self.query(zone, "NS")
-        names = sorted({str(r.target).rstrip(".") for rrset in response.answer
-                        if rrset.rdtype == dns.rdatatype.NS for r in rrset})
+        names = sorted({str(r.target).rstrip(".") for rrset in records(response.answer, "NS") for r in rrset})
         if not names:
             raise ChallengeError(f"{self.label} serves no NS records for {zone}",
                                  fix="check that this server holds the zone")
         glue: dict[str, list[str]] = {}
-        for rrset in response.additional:
-            if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-                glue.setdefault(rrset.name.to_text().rstrip("."), []).extend(r.address for r in rrset)
+        for rrset in (*records(response.additional, "A"), *records(response.additional, "AAAA")):
+            glue.setdefault(rrset.name.to_text().rstrip("."), []).extend(r.address for r in rrset)
         return names, glue
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+import dns.exception
 import dns.message
 import dns.name
 import dns.rcode
@@ -18,6 +19,7 @@ import dns.tsig
 import dns.update
 
 from certbot_safedeploy.challenges.tsigkey import TsigKey
+from certbot_safedeploy.errors import ChallengeError
 
 CHALLENGE_TTL = 60
 
@@ -30,7 +32,22 @@ def txt_rdata(value: str) -> str:
 def build_update(zone: str, records: Iterable[tuple[str, str]], key: TsigKey | None, *,
                  delete: bool = False, ttls: Mapping[str, int] | None = None) -> dns.update.UpdateMessage:
     """Add (or delete) each value; an added value takes the TTL its name's TXT set already
-    has (``ttls``), so the set keeps it: servers hold one TTL per RRset (RFC 2181 §5.2)."""
+    has (``ttls``), so the set keeps it: servers hold one TTL per RRset (RFC 2181 §5.2).
+
+    A name, value or key dnspython refuses (too long a label, a non-ASCII byte, a
+    bad base64 secret) is a :class:`ChallengeError` naming it."""
+    try:
+        return _build_update(zone, records, key, delete=delete, ttls=ttls)
+    except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+        names = ", ".join(repr(n[:80]) for n, _ in records) if isinstance(records, (list, tuple)) else ""
+        raise ChallengeError(f"cannot build the UPDATE for zone {zone[:80]!r} ({names}): "
+                             f"{type(exc).__name__}: {str(exc)[:120]}",
+                             fix="names must be DNS names of at most 63 octets a label, 253 in all; "
+                                 "values printable ASCII of at most 255 octets; the key secret base64") from None
+
+
+def _build_update(zone: str, records: Iterable[tuple[str, str]], key: TsigKey | None, *,
+                  delete: bool, ttls: Mapping[str, int] | None) -> dns.update.UpdateMessage:
     keyring = None
     if key is not None:
         keyring = {dns.name.from_text(key.name): dns.tsig.Key(key.name, key.secret, key.dns_algorithm)}
@@ -54,7 +71,7 @@ def flavour_of(version_text: str) -> str:
         return "knot"
     if "powerdns" in text:
         return "powerdns"
-    if text[:1].isdigit() or "bind" in text:
+    if text[:1] in "0123456789" and text[:1] or "bind" in text:
         return "bind"
     return ""
 

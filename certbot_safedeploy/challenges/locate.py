@@ -25,6 +25,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from certbot_safedeploy.challenges.answers import records
 from certbot_safedeploy.errors import ChallengeError
 from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.challenges.dnsclient import NETWORK_ERRORS, query, resolve_host
@@ -118,8 +119,8 @@ class Locator:
                                          fix="check the zone and the resolver (resolver / --safedeploy-resolver)")
                 raise self._dangling(chain, f"answered {dns.rcode.to_text(response.rcode())}")
             target = None
-            for rrset in response.answer:
-                if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == dns.name.from_text(chain[-1]):
+            for rrset in records(response.answer, "CNAME"):
+                if rrset.name == dns.name.from_text(chain[-1]):
                     target = str(rrset[0].target).rstrip(".").lower()
             if target is None:
                 return chain
@@ -141,8 +142,8 @@ class Locator:
         while True:
             response = self.lookup(candidate.to_text(), "SOA")
             if response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                for rrset in (*response.answer, *response.authority):
-                    if rrset.rdtype == dns.rdatatype.SOA and (rrset.name == candidate or candidate.is_subdomain(rrset.name)):
+                for rrset in records((*response.answer, *response.authority), "SOA"):
+                    if rrset.name == candidate or candidate.is_subdomain(rrset.name):
                         return rrset.name.to_text().rstrip(".").lower(), str(rrset[0].mname).rstrip(".")
             if candidate == dns.name.root or len(candidate) <= 2:
                 break
@@ -205,11 +206,10 @@ class Locator:
                 response = self.lookup(host, rdtype)
             except ChallengeError:
                 continue
-            found += [r.address for rrset in response.answer if rrset.rdtype == dns.rdatatype.from_text(rdtype)
-                      for r in rrset]
+            found += [r.address for rrset in records(response.answer, rdtype) for r in rrset]
         if found:
             return found
         try:
             return sorted({str(i[4][0]) for i in socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)})
-        except socket.gaierror:
+        except (socket.gaierror, UnicodeError, ValueError):  # UnicodeError: a label idna refuses
             return []

@@ -18,6 +18,7 @@ import dns.exception
 import dns.rcode
 import dns.rdatatype
 
+from certbot_safedeploy.challenges.answers import records
 from certbot_safedeploy.errors import ChallengeError
 from certbot_safedeploy.challenges.dnsclient import query
 from certbot_safedeploy.challenges.progress import Progress, quiet
@@ -61,8 +62,8 @@ def _serves(server: Server, timeout: float) -> bool:
         if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
             server.last = f"answered {dns.rcode.to_text(response.rcode())} for {name}"
             return False
-        have = {b"".join(r.strings).decode("ascii", "replace") for rrset in response.answer
-                if rrset.rdtype == dns.rdatatype.TXT for r in rrset}
+        have = {b"".join(r.strings).decode("ascii", "replace") for rrset in records(response.answer, "TXT")
+                for r in rrset}
         missing = values - have
         if missing:
             server.last = f"serves {len(have & values)} of {len(values)} values at {name}"

@@ -15,16 +15,24 @@ import fcntl
 import json
 import os
 import secrets
+import sys
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.challenges.stateentry import entry_problem
+from certbot_safedeploy.system import fsutil, readfile
 
 STALE_AFTER = 3600.0  # no ACME validation takes an hour
+MAX_STATE_BYTES = 4 << 20  # thousands of entries; more is not ours
+
+
+def _stderr_warning(message: str) -> None:
+    sys.stderr.write(f"safedeploy: warning: {message}\n")
 
 
 class ManualState:
-    def __init__(self, state_dir: str) -> None:
+    def __init__(self, state_dir: str, warn: Callable[[str], None] = _stderr_warning) -> None:
+        self.warn = warn
         self.dir = state_dir
         self.path = os.path.join(state_dir, "manual-state.json")
         self.lock_path = os.path.join(state_dir, "manual-state.lock")
@@ -46,14 +54,43 @@ class ManualState:
             os.close(fd)
 
     def _read(self) -> dict[str, dict[str, Any]]:
+        """The usable entries; a damaged file is moved aside (with a warning) so it never blocks
+        a later auth or cleanup, and the entries it still holds intact are kept."""
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
+            data: Any = json.loads(readfile.read_text(self.path, MAX_STATE_BYTES, follow_symlinks=False))
         except FileNotFoundError:
             return {}
-        except ValueError:
-            return {}  # a corrupt state file must not block renewals; stale records age out
-        return data if isinstance(data, dict) else {}
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"not JSON ({type(exc).__name__})"
+            self._set_aside(reason)
+            return {}
+        if not isinstance(data, dict):
+            self._set_aside(f"holds a {type(data).__name__}, not an object")
+            return {}
+        entries: dict[str, dict[str, Any]] = {}
+        problems = []
+        for key, entry in data.items():
+            problem = entry_problem(entry)
+            if problem:
+                problems.append(problem)
+            else:
+                entries[key] = entry
+        if problems:
+            self._set_aside(f"{len(problems)} malformed entries ({problems[0]})", keep=entries)
+        return entries
+
+    def _set_aside(self, reason: str, keep: dict[str, dict[str, Any]] | None = None) -> None:
+        aside = f"{self.path}.corrupt-{int(time.time())}"
+        try:
+            os.rename(self.path, aside)  # a symlink or a directory in its place is moved, not followed
+        except OSError as exc:
+            self.warn(f"{self.path}: {reason}; it cannot be moved aside ({exc.strerror}): remove it by hand")
+            return
+        self.warn(f"{self.path}: {reason}; moved to {aside}, continuing with "
+                  f"{len(keep or {})} intact entries (check {aside} for records to remove by hand)")
+        if keep:
+            fsutil.write_file_atomic(self.path, json.dumps(keep, indent=1, sort_keys=True).encode(),
+                                     fsutil.FileSpec(mode=0o600))
 
     @staticmethod
     def new_id() -> str:

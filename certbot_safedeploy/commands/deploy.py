@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     name = os.path.basename(os.path.normpath(lineage))
     try:
         config = load_config(config_path(args.config))
-    except (SafeDeployError, OSError) as exc:
+    except Exception as exc:  # any config failure: one line and syslog, never a silent traceback
+        if not isinstance(exc, (SafeDeployError, OSError)):
+            exc = SafeDeployError(f"unexpected {type(exc).__name__} reading the config: {str(exc)[:200]}",
+                                  fix="report this with the config that caused it")
         print(f"refused: {exc}", file=sys.stderr)
         notify_failure("deploy", name, f"refused: {exc}")  # syslog only: the config is what failed
         return REFUSED

@@ -30,7 +30,7 @@ from certbot_safedeploy.config.reader import TableReader
 KEYS = ("store", "store_password_file", "server", "key_dir", "certbot", "renew_fraction",
         "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours",
         "reprobe_minutes")
-_SERVER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+_SERVER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}\Z")
 _URL = re.compile(r"^(sqlite|postgresql(\+psycopg|\+psycopg2)?)://", re.I)
 
 

@@ -13,15 +13,17 @@ import re
 import sys
 from typing import Any, Sequence
 
+from certbot_safedeploy.config.tomldepth import MAX_DEPTH, nesting_depth
 from certbot_safedeploy.config.tomlsource import PathPart, locate
 from certbot_safedeploy.errors import ConfigError
+from certbot_safedeploy.syntax.numbers import is_decimal
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-_ACCOUNT = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?$", re.I)
+_ACCOUNT = re.compile(r"[a-z_][a-z0-9_.-]{0,31}\$?", re.I | re.ASCII)
 
 
 def dotted(path: Sequence[PathPart]) -> str:
@@ -31,11 +33,18 @@ def dotted(path: Sequence[PathPart]) -> str:
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """The top-level table of ``text``; a syntax error is one :class:`ConfigError`."""
+    depth, line = nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"values nest more than {MAX_DEPTH} levels deep", path=f"{source}:{line}",
+                          fix="flatten the arrays and inline tables at the line shown")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=source,
                           fix="fix the syntax at the line shown") from None
+    except RecursionError:  # dotted keys or a parser the scan above does not foresee
+        raise ConfigError("values nest too deeply for the TOML parser", path=source,
+                          fix=f"flatten the config to at most {MAX_DEPTH} levels") from None
 
 
 class TableReader:
@@ -88,7 +97,7 @@ class TableReader:
 
     def account(self, value: Any, path: Sequence[PathPart]) -> str:
         text = self.string(value, path)
-        if not _ACCOUNT.match(text) and not (text.isascii() and text.isdigit()):
+        if not _ACCOUNT.fullmatch(text) and not is_decimal(text):
             raise self.fail(path, f"{text!r} is not a valid user or group name")
         return text
 

@@ -18,7 +18,7 @@ from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.verify.pinformat import PinFormatError, normalize_pin
 
 PARTS = ("cert", "chain", "fullchain", "privkey")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}\Z")
 # STARTTLS protocols the probe speaks (deploy/starttls.py) and their usual ports;
 # kept here so that parsing a config never imports the deploy package
 STARTTLS_PORTS = {"smtp": 25, "imap": 143, "pop3": 110, "ldap": 389, "ftp": 21, "xmpp": 5222, "postgres": 5432}

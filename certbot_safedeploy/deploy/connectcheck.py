@@ -48,15 +48,17 @@ def _describe_sent(ders: Sequence[bytes]) -> list[str]:
     from cryptography import x509
 
     from certbot_safedeploy.verify.certinfo import describe, not_after
+    from certbot_safedeploy.verify.parsing import PARSE_ERRORS
 
     out = []
     for der in ders:
         try:
             cert = x509.load_der_x509_certificate(der)
-        except ValueError:
+            text = f"{describe(cert)} (expires {not_after(cert):%Y-%m-%d})"
+        except PARSE_ERRORS:
             out.append("(unparsable)")
             continue
-        out.append(f"{describe(cert)} (expires {not_after(cert):%Y-%m-%d})")
+        out.append(text)
     return out
 
 

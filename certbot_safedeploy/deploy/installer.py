@@ -27,6 +27,19 @@ _KILL_ENV = "SAFEDEPLOY_TEST_KILL_AT"  # test-only fault injection
 _TRACE_ENV = "SAFEDEPLOY_TEST_TRACE"
 
 
+
+class InterruptedInstall(Exception):
+    """A rename failed after the journal was written: some live files may be new.
+
+    ``records`` describes every planned file with its backup, so
+    :meth:`Installer.restore` puts the previous set back."""
+
+    def __init__(self, records: list["Installed"], cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.records = records
+        self.cause = cause
+
+
 def checkpoint(name: str) -> None:
     """Test-only fault injection: SIGKILL ourselves at the named step."""
     trace = os.environ.get(_TRACE_ENV)
@@ -179,9 +192,12 @@ class Installer:
             return records
         self._write_journal("forward", entries)
         checkpoint("journal")
-        for entry in entries:
-            fsutil.commit_file(str(entry["staged"]), str(entry["dest"]))
-            checkpoint(f"renamed:{entry['dest']}")
+        try:
+            for entry in entries:
+                fsutil.commit_file(str(entry["staged"]), str(entry["dest"]))
+                checkpoint(f"renamed:{entry['dest']}")
+        except Exception as exc:  # live files may have changed: the caller must roll back
+            raise InterruptedInstall(records, exc) from None
         self._clear_journal()
         checkpoint("done")
         return records

@@ -26,7 +26,7 @@ from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.material.lineage import read_lineage
 from certbot_safedeploy.material.trust import load_trust_store
 from certbot_safedeploy.verify.lineagecheck import LineageData, VerifiedLineage, verify_lineage
-from certbot_safedeploy.deploy.installer import Installed, Installer, journals
+from certbot_safedeploy.deploy.installer import Installed, Installer, InterruptedInstall, journals
 from certbot_safedeploy.deploy.lock import LockError, deploy_lock
 from certbot_safedeploy.deploy.plan import build_plan
 from certbot_safedeploy.deploy.service import Judge, fetch_served_leaf, probe_until, run_command
@@ -147,6 +147,11 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
         result.exit_code = REFUSED
         result.lines.append(f"refused: {exc}")
         return result
+    except Exception as exc:  # nothing live changed yet: a refusal, in one line
+        result.exit_code = REFUSED
+        result.lines.append(f"refused: unexpected {type(exc).__name__} before install: {str(exc)[:200]}; "
+                            "nothing was touched (report this)")
+        return result
     if dry_run:
         result.lines.append(f"dry run: {lineage_dir} verified; would install:")
         result.lines.extend(f"  [{p.target}] {p.describe()}" for p in plan)
@@ -158,20 +163,38 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
     served_before = {t.name: _served(t) for t in targets}
     try:
         records = installer.install(plan)
+    except InterruptedInstall as exc:
+        result.lines.append(f"install failed after live files changed ({exc}); rolling back")
+        return _roll_back_safely(installer, exc.records, targets, served_before, result, reload_needed=False)
     except (SafeDeployError, OSError) as exc:
         result.exit_code = REFUSED
         result.lines.append(f"refused: install failed before any live file changed: {exc}")
         return result
     if not any(r.changed for r in records):
         result.lines.append("every destination already holds this certificate: no file changed")
-    new_leaf = material.leaf.public_bytes(Encoding.DER)
-    failure, stage = _check_reload_probe(config, targets, new_leaf, result)
+    try:
+        new_leaf = material.leaf.public_bytes(Encoding.DER)
+        failure, stage = _check_reload_probe(config, targets, new_leaf, result)
+    except Exception as exc:  # after the first rename nothing may skip the rollback: exit 3 or 4
+        failure, stage = f"unexpected {type(exc).__name__} after install: {str(exc)[:200]}", "probe"
     if failure is None:
         result.lines.append(f"deployed {name} to {', '.join(result.targets)}")
         return result
     result.lines.append(f"{failure}; rolling back")
-    return _roll_back(installer, records, targets, served_before, result,
-                      reload_needed=stage != "check")
+    return _roll_back_safely(installer, records, targets, served_before, result,
+                             reload_needed=stage != "check")
+
+
+def _roll_back_safely(installer: Installer, records: Sequence[Installed], targets: Sequence[Target],
+                      served_before: dict[str, bytes | None], result: DeployResult, *,
+                      reload_needed: bool) -> DeployResult:
+    """:func:`_roll_back`; an unexpected exception in it is a failed rollback (exit 4), never a traceback."""
+    try:
+        return _roll_back(installer, records, targets, served_before, result, reload_needed=reload_needed)
+    except Exception as exc:
+        result.exit_code = ROLLBACK_FAILED
+        result.lines.append(f"ROLLBACK FAILED: unexpected {type(exc).__name__}: {str(exc)[:200]}")
+        return result
 
 
 def _not_after(material: VerifiedLineage) -> datetime.datetime:
@@ -185,7 +208,7 @@ def _served(target: Target) -> bytes | None:
         return None
     try:
         return fetch_served_leaf(target.probe)
-    except OSError:
+    except Exception:  # noqa: BLE001 - only a hint for the rollback's probe
         return None
 
 

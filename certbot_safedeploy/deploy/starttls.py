@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Dict, Protocol
 
+from certbot_safedeploy.syntax.numbers import parse_decimal
+
 MAX_REPLY = 64 * 1024  # a cleartext answer larger than this is not a STARTTLS server
 
 
@@ -93,11 +95,12 @@ def _numeric_reply(reader: Reader) -> tuple[int, list[str]]:
     lines: list[str] = []
     while True:
         line = reader.line()
-        if len(line) < 3 or not line[:3].isdigit() or line[3:4] not in ("", " ", "-"):
+        code = parse_decimal(line[:3], 100, 599)  # ASCII digits only: "²²⁰" is not 220
+        if code is None or line[3:4] not in ("", " ", "-"):
             raise StartTlsError(f"{reader.protocol}: not a {reader.protocol.upper()} reply: {_short(line)!r}")
         lines.append(line[4:])
         if line[3:4] != "-":
-            return int(line[:3]), lines
+            return code, lines
 
 
 def smtp(channel: Channel, servername: str, client_name: str) -> Reader:
@@ -161,7 +164,8 @@ def ftp(channel: Channel, servername: str, client_name: str) -> Reader:
 
 
 _XMPP_FEATURES = re.compile(rb"</stream:features>|<stream:features\s*/>|</stream:stream>|<stream:error")
-_XMPP_ANSWER = re.compile(rb"<(proceed|failure)\b[^>]*?(/>|>.*?</\1>)", re.S)
+# bounded repeats: a server sending thousands of "<proceed>" must not cost quadratic time
+_XMPP_ANSWER = re.compile(rb"<(proceed|failure)\b[^>]{0,512}?(/>|>[^<]{0,512}</\1>)")
 
 
 def xmpp(channel: Channel, servername: str, client_name: str) -> Reader:

@@ -28,6 +28,7 @@ from typing import Any
 from certbot_safedeploy.deploy import starttls as starttls_mod
 
 HANDSHAKE, CERTIFICATE = 22, 11
+MAX_HANDSHAKE = 1 << 20  # OpenSSL caps a certificate list at 100 KiB; 1 MiB is not a handshake
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +152,7 @@ def _client_name(sock: socket.socket) -> str:
 
 def _handshake(sock: socket.socket, obj: ssl.SSLObject, incoming: ssl.MemoryBIO,
                outgoing: ssl.MemoryBIO, deadline: float) -> None:
+    received = 0
     while True:
         try:
             obj.do_handshake()
@@ -162,6 +164,10 @@ def _handshake(sock: socket.socket, obj: ssl.SSLObject, incoming: ssl.MemoryBIO,
             data = _recv(sock, deadline)
             if not data:
                 raise ConnectionResetError("the server closed the connection during the TLS handshake") from None
+            received += len(data)
+            if received > MAX_HANDSHAKE:
+                raise ssl.SSLError(f"the server sent more than {MAX_HANDSHAKE} bytes without finishing the "
+                                   "handshake")
             incoming.write(data)
     pending = outgoing.read()
     if pending:
@@ -187,8 +193,22 @@ def fetch(host: str, port: int, servername: str, timeout: float, starttls: str |
     """Connect (and run the STARTTLS dialogue), handshake, return what was served.
 
     ``source`` forces one way of reading the chain (tests); default :func:`chain_source`.
-    Raises OSError (ssl.SSLError, socket errors, :class:`.starttls.StartTlsError`).
+    Raises OSError only (ssl.SSLError, socket errors, :class:`.starttls.StartTlsError`): a
+    bad port, a host the resolver refuses or a reply a parser refuses is an OSError too,
+    so no caller (the deploy probe above all) meets another exception from a peer.
     """
+    if not 0 < port < 65536:
+        raise ConnectionError(f"port {port} is not a TCP port (1-65535)")
+    try:
+        return _fetch(host, port, servername, timeout, starttls, source=source)
+    except OSError:
+        raise
+    except (ValueError, OverflowError, UnicodeError, EOFError) as exc:
+        raise ssl.SSLError(f"{host[:80]}:{port}: {type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _fetch(host: str, port: int, servername: str, timeout: float, starttls: str | None, *,
+           source: str | None) -> Served:
     source = source or chain_source()
     deadline = time.monotonic() + 2 * timeout  # the whole exchange; ``timeout`` bounds the connect
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

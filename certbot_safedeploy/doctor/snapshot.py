@@ -11,6 +11,8 @@ from typing import Sequence
 
 from cryptography import x509
 
+from certbot_safedeploy.system import readfile
+from certbot_safedeploy.verify.parsing import PARSE_ERRORS, why
 from certbot_safedeploy.verify.chain import not_after, not_before
 from certbot_safedeploy.material.renewalconf import RenewalConf, parse_renewal_conf
 
@@ -51,15 +53,14 @@ def file_state(path: str) -> FileState:
         st = os.stat(path)
     except FileNotFoundError:
         return FileState(path, False, broken_link=os.path.islink(path))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in a path a renewal config names
         return FileState(path, False)
     return FileState(path, True, mode=stat.S_IMODE(st.st_mode), uid=st.st_uid)
 
 
 def _read(path: str, limit: int = 65536) -> str:
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", "replace")
+        return readfile.read_bytes(path, limit, truncate=True).decode("utf-8", "replace")
     except OSError:
         return ""
 
@@ -75,8 +76,8 @@ def _lineage(conf: RenewalConf) -> Lineage:
         try:
             leaf = x509.load_pem_x509_certificate(data)
             start, end = not_before(leaf), not_after(leaf)
-        except ValueError as exc:
-            error = f"cannot parse: {exc}"
+        except PARSE_ERRORS as exc:
+            error = f"cannot parse: {why(exc)}"
     return Lineage(conf.name, conf, files, start, end, error)
 
 

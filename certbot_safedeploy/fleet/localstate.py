@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.system.fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}\Z")
 KEY, NEXT_KEY = "privkey.pem", "privkey.next.pem"
 
 

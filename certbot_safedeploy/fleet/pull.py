@@ -73,11 +73,12 @@ def _choose_key(local: LocalFleet, name: str, cert_pem: bytes) -> tuple[bytes | 
         return current, KEY
     from certbot_safedeploy.fleet.rules.csr import key_pin
     from cryptography import x509
+    from certbot_safedeploy.verify.parsing import PARSE_ERRORS
     from certbot_safedeploy.verify.pincheck import pin_of_certificate
 
     try:
         cert_pin = pin_of_certificate(x509.load_pem_x509_certificate(cert_pem))
-    except ValueError:
+    except PARSE_ERRORS:
         return current, KEY  # unparsable: verification refuses it with the reason
     return (pending, NEXT_KEY) if key_pin(pending) == cert_pin else (current, KEY)
 
@@ -234,7 +235,7 @@ def _served_serial(probes: list[Probe], cert_pem: str, installed_serial: str) ->
                 from cryptography import x509
 
                 serial = format(x509.load_der_x509_certificate(der).serial_number, "x")
-            except ValueError:
+            except (ValueError, x509.InvalidVersion):
                 serial = "unparsable"
             return serial, (f"drift: {probe.host}:{probe.port} (SNI {probe.servername}) serves serial {serial}, "
                             "not the installed certificate")

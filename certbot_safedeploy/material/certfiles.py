@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Sequence
 
+from certbot_safedeploy.system import readfile
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.chain import TrustStore
 from certbot_safedeploy.verify.report import Report
@@ -19,13 +20,9 @@ MAX_BYTES = 1 << 20
 
 def _read(path: str) -> tuple[bytes | None, str]:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        return readfile.read_bytes(path, MAX_BYTES), ""
     except OSError as exc:
         return None, f"cannot read: {exc.strerror}"
-    if len(data) > MAX_BYTES:
-        return None, "file is larger than 1 MiB: not a certificate"
-    return data, ""
 
 
 def verify_files(cert: str, chain: str | None, *, trust: TrustStore, domains: Sequence[str],

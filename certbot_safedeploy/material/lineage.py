@@ -7,7 +7,10 @@ broken link is reported by name.  This module only reads; all checks are in
 
 from __future__ import annotations
 
+import errno
 import os
+
+from certbot_safedeploy.system import readfile
 
 from certbot_safedeploy.verify.lineagecheck import LINEAGE_FILES, LineageData
 
@@ -22,8 +25,7 @@ def read_lineage(directory: str) -> LineageData:
     for name in LINEAGE_FILES:
         path = os.path.join(directory, name)
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = readfile.read_bytes(path, MAX_FILE_BYTES)
         except FileNotFoundError:
             if os.path.islink(path):
                 unreadable[name] = f"broken symlink to {os.readlink(path)}"
@@ -31,10 +33,7 @@ def read_lineage(directory: str) -> LineageData:
                 unreadable[name] = "file is missing"
             continue
         except OSError as exc:
-            unreadable[name] = f"cannot read: {exc.strerror}"
-            continue
-        if len(data) > MAX_FILE_BYTES:
-            unreadable[name] = "file is larger than 1 MiB: not a certificate"
+            unreadable[name] = f"cannot read: {exc.strerror}" + (": not a certificate" if exc.errno == errno.EFBIG else "")
             continue
         contents[name] = data
     return LineageData(directory, contents, unreadable)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from certbot_safedeploy.syntax.numbers import parse_decimal
+
+MAX_WINDOW_DAYS = 36500  # a larger renew_before_expiry is nonsense; certbot's default applies
 _SECTION = re.compile(r"^(\[+)\s*([^\]]+?)\s*\]+$")
 
 
@@ -44,8 +47,8 @@ def parse_renewal_conf(name: str, path: str, text: str) -> RenewalConf:
 def renew_window_days(conf: RenewalConf, lifetime_days: float) -> float:
     """certbot's renewal window: ``renew_before_expiry`` or 30 days (1/3 of short lifetimes)."""
     text = conf.top.get("renew_before_expiry", "").strip().lower()
-    match = re.match(r"^(\d+)\s*(day|days|d|week|weeks|w)?$", text)
-    if match:
-        n = int(match.group(1))
+    match = re.fullmatch(r"([0-9]{1,20})\s*(day|days|d|week|weeks|w)?", text, re.ASCII)
+    n = parse_decimal(match.group(1), 0, MAX_WINDOW_DAYS) if match else None
+    if match and n is not None:
         return n * 7 if (match.group(2) or "").startswith("w") else n
     return min(30.0, lifetime_days / 3)

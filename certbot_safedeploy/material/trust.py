@@ -9,8 +9,11 @@ from typing import Sequence
 from cryptography import x509
 
 from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.system import readfile
 from certbot_safedeploy.verify.chain import TrustStore
 from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates
+
+MAX_BUNDLE_BYTES = 16 << 20  # Debian's bundle is 0.2 MiB; Mozilla's whole store is under 1 MiB
 
 SYSTEM_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch
@@ -22,8 +25,7 @@ SYSTEM_BUNDLES = (
 @functools.lru_cache(maxsize=32)
 def _load_file(path: str) -> tuple[x509.Certificate, ...]:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = readfile.read_bytes(path, MAX_BUNDLE_BYTES)
     except OSError as exc:
         raise SafeDeployError(
             f"cannot read trust anchors: {exc.strerror}",

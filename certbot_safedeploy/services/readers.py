@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 from certbot_safedeploy.services.parse import (Reference, parse_apache_file, parse_apache_includes, parse_doveconf, parse_haproxy,
                     parse_nginx_dump, parse_postconf, parse_postgresql, parse_slapd)
+from certbot_safedeploy.system import readfile
 from certbot_safedeploy.config.service_presets import PRESETS, Instance
 
 TIMEOUT = 30.0
@@ -47,8 +48,7 @@ def _run(argv: Sequence[str]) -> str:
 
 
 def _read(path: str) -> str:
-    with open(path, "rb") as handle:
-        return handle.read(LIMIT).decode("utf-8", "replace")
+    return readfile.read_bytes(path, LIMIT, truncate=True).decode("utf-8", "replace")
 
 
 def _nginx(config: str) -> tuple[list[Reference], str | None]:

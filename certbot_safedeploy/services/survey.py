@@ -33,11 +33,12 @@ def current_pins(config_dir: str, lineage: str) -> list[str]:
 
 def reuses_key(config_dir: str, lineage: str) -> bool:
     from certbot_safedeploy.material.renewalconf import parse_renewal_conf
+    from certbot_safedeploy.system import readfile
 
     path = os.path.join(config_dir, "renewal", f"{lineage}.conf")
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            conf = parse_renewal_conf(lineage, path, handle.read(1 << 20))
+        text = readfile.read_bytes(path, 1 << 20).decode("utf-8", "replace")
+        conf = parse_renewal_conf(lineage, path, text)
     except OSError:
         return False
     return conf.params.get("reuse_key", "False").strip().lower() == "true"

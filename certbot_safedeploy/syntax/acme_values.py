@@ -15,12 +15,13 @@ from typing import Mapping
 
 from certbot_safedeploy.errors import ChallengeError
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# fullmatch, never match+$: "$" also matches before a final newline
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
 
 
 def check_token(token: str) -> str:
-    if not _TOKEN.match(token):
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise ChallengeError(f"ACME token {token[:40]!r} is not base64url",
                              fix="this is not a token a real ACME CA sends; refusing to write it")
     return token
@@ -36,7 +37,7 @@ def check_domain(name: str, *, wildcard_ok: bool = True) -> str:
     labels = text.split(".")
     if labels and labels[0] == "*" and wildcard_ok:
         labels = labels[1:]
-    if len(text) > 253 or len(labels) < 1 or not all(_LABEL.match(l) for l in labels):
+    if len(text) > 253 or len(labels) < 1 or not all(_LABEL.fullmatch(l) for l in labels):
         raise ChallengeError(f"{name!r} is not a valid domain name",
                              fix="use letters, digits and hyphens, labels of at most 63 characters")
     return text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from certbot_safedeploy.syntax.numbers import parse_port
+
+
 def split_host_port(text: str, default_port: int) -> tuple[str, int | None]:
     """``host``, ``host:port``, ``[v6]:port`` or ``v6`` -> (host, port or None if bad)."""
     text = text.strip()
@@ -16,6 +19,4 @@ def split_host_port(text: str, default_port: int) -> tuple[str, int | None]:
         return host, None
     if not port_text:
         return host, default_port
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        return host, None
-    return host, int(port_text)
+    return host, parse_port(port_text)

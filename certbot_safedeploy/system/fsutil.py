@@ -19,8 +19,9 @@ import pwd
 import stat
 from typing import Sequence
 
-from certbot_safedeploy.system import acl
+from certbot_safedeploy.system import acl, readfile
 from certbot_safedeploy.errors import InstallError
+from certbot_safedeploy.syntax.numbers import parse_decimal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,21 +37,23 @@ class FileSpec:
 
 
 def uid_of(user: str) -> int:
-    if user.isdigit():
-        return int(user)
+    number = parse_decimal(user, 0, 2**32 - 2)
+    if number is not None:
+        return number
     try:
         return pwd.getpwnam(user).pw_uid
-    except KeyError:
+    except (KeyError, ValueError):  # unknown, or a NUL in the name
         raise InstallError(f"user {user!r} does not exist",
                            fix="create the user or fix 'owner'/'acl_read' in the config") from None
 
 
 def gid_of(group: str) -> int:
-    if group.isdigit():
-        return int(group)
+    number = parse_decimal(group, 0, 2**32 - 2)
+    if number is not None:
+        return number
     try:
         return grp.getgrnam(group).gr_gid
-    except KeyError:
+    except (KeyError, ValueError):  # unknown, or a NUL in the name
         raise InstallError(f"group {group!r} does not exist",
                            fix="create the group or fix 'group' in the config") from None
 
@@ -100,13 +103,12 @@ def untrusted_ancestor(directory: str) -> str:
 
 
 def read_trusted_text(path: str, limit: int = 1 << 20) -> str:
-    """Read a small text file without following a final symlink."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise InstallError("file is larger than 1 MiB", path=path)
-    return data.decode("utf-8")
+    """Read a small UTF-8 regular file without following a final symlink.
+
+    Raises :class:`OSError` for a missing file, a symlink, a FIFO, a device, a
+    directory, a file over ``limit`` or bytes that are not UTF-8 (see
+    :mod:`certbot_safedeploy.system.readfile`)."""
+    return readfile.read_text(path, limit, follow_symlinks=False)
 
 
 def fsync_dir(directory: str) -> None:

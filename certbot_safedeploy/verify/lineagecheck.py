@@ -19,6 +19,7 @@ from certbot_safedeploy.verify.path import validate_chain
 from certbot_safedeploy.verify import names, pincheck, report
 from certbot_safedeploy.verify.keys import PrivateKey, key_matches_certificate, load_private_key
 from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates, expect_private_key
+from certbot_safedeploy.verify.parsing import PARSE_ERRORS, why
 from certbot_safedeploy.verify.report import Finding, Report
 
 CERT, CHAIN, FULLCHAIN, PRIVKEY = "cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"
@@ -96,9 +97,9 @@ def verify_lineage(
             texts[name] = b"".join(b.text for b in blocks)
         except PemFormatError as exc:
             rep.findings.append(report.error(_path(data, name), "pem", str(exc), exc.fix))
-        except ValueError as exc:
+        except PARSE_ERRORS as exc:
             rep.findings.append(
-                report.error(_path(data, name), "pem", f"certificate cannot be parsed: {exc}",
+                report.error(_path(data, name), "pem", f"certificate cannot be parsed: {why(exc)}",
                              "restore the file from archive/ or re-issue")
             )
     if PRIVKEY in data.contents:

@@ -16,7 +16,9 @@ from typing import Iterable, Sequence
 from cryptography import x509
 
 from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify.certinfo import Malformed
 from certbot_safedeploy.verify.keys import PublicKey, spki_der
+from certbot_safedeploy.verify.parsing import PARSE_ERRORS, why
 from certbot_safedeploy.verify.report import Finding
 
 from certbot_safedeploy.verify.pinformat import PREFIX, PinFormatError, normalize_pin
@@ -34,7 +36,18 @@ def pin_of_public_key(public_key: PublicKey) -> str:
 
 
 def pin_of_certificate(certificate: x509.Certificate) -> str:
-    return pin_of_public_key(certificate.public_key())  # type: ignore[arg-type]
+    """The pin of the certificate's key; :class:`Malformed` when the key cannot be read."""
+    try:
+        return pin_of_public_key(certificate.public_key())  # type: ignore[arg-type]
+    except PARSE_ERRORS as exc:
+        raise Malformed(f"the certificate's public key cannot be read ({why(exc)})") from None
+
+
+def _pin_or_unreadable(certificate: x509.Certificate) -> str:
+    try:
+        return pin_of_certificate(certificate)
+    except Malformed:
+        return "unreadable"
 
 
 def check_pins(
@@ -44,7 +57,12 @@ def check_pins(
     pin_set = set(pins)
     if not pin_set:
         return []
-    served = {pin_of_certificate(c): i for i, c in enumerate(chain)}
+    served: dict[str, int] = {}
+    for i, c in enumerate(chain):
+        try:
+            served[pin_of_certificate(c)] = i
+        except Malformed:
+            continue  # a key no client can read matches no pin
     matched = sorted(pin_set & served.keys())
     findings: list[Finding] = []
     if matched:
@@ -59,7 +77,7 @@ def check_pins(
                 "pins",
                 f"no key in the chain matches the {len(pin_set)} configured pin(s); "
                 f"clients that pinned them would refuse this certificate "
-                f"(leaf pin is {pin_of_certificate(chain[0])})",
+                f"(leaf pin is {_pin_or_unreadable(chain[0])})",
                 "re-issue with a pinned key (certbot --reuse-key, or the backup key's CSR) "
                 "or update the pin set and wait out the pins' max-age first",
             )

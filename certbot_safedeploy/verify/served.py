@@ -19,6 +19,7 @@ from cryptography import x509
 from certbot_safedeploy.verify import certinfo, report
 from certbot_safedeploy.verify.certinfo import Malformed
 from certbot_safedeploy.verify.chain import TrustStore
+from certbot_safedeploy.verify.parsing import certificate_from_der
 from certbot_safedeploy.verify.path import validate_chain
 from certbot_safedeploy.verify.report import Finding, Severity
 
@@ -47,8 +48,8 @@ class ServedVerdict:
 
 def _load(der: bytes) -> x509.Certificate | None:
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        return certificate_from_der(der)
+    except Malformed:
         return None
 
 

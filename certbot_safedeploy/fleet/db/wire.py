@@ -104,7 +104,11 @@ def read_password(path: str) -> str:
     if os.stat(path).st_mode & 0o077:
         raise FleetError("store password file is readable by group or others", path=path,
                          fix=f"chmod 0600 {path}")
-    return read_trusted_text(path).strip()
+    try:
+        return read_trusted_text(path, limit=4096).strip()
+    except OSError as exc:
+        raise FleetError(f"cannot read the store password file: {exc.strerror}", path=path,
+                         fix="make it a regular file of one line, owned by root, mode 0600") from None
 
 
 def _text(value: Any) -> str | None:

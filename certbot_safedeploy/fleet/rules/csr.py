@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from certbot_safedeploy.syntax.acme_values import check_domain
 from certbot_safedeploy.errors import ChallengeError, FleetError
+from certbot_safedeploy.verify.parsing import PARSE_ERRORS
 from certbot_safedeploy.verify.pincheck import pin_of_public_key
 
 KEY_TYPES = ("ec", "rsa")
@@ -81,7 +82,7 @@ def read_csr(csr_pem: bytes) -> CsrInfo:
     try:
         csr = x509.load_pem_x509_csr(csr_pem)
         signature_ok = csr.is_signature_valid
-    except ValueError as exc:
+    except PARSE_ERRORS as exc:
         raise FleetError(f"the stored CSR is not a PEM PKCS #10 request: {exc}",
                          fix="enroll the name again on its server") from None
     if not signature_ok:
@@ -101,7 +102,7 @@ def read_csr(csr_pem: bytes) -> CsrInfo:
                          fix="enroll the name again on its server")
     try:
         cns = tuple(str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
-    except ValueError as exc:
+    except PARSE_ERRORS as exc:
         raise FleetError(f"the stored CSR's subject is malformed: {exc}", fix="enroll the name again") from None
     try:
         key = csr.public_key()
