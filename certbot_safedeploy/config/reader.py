@@ -42,6 +42,9 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=source,
                           fix="fix the syntax at the line shown") from None
+    except ValueError as exc:  # Python >= 3.11: an integer of over 4300 digits (int_max_str_digits)
+        raise ConfigError(f"a value tomllib cannot hold: {str(exc)[:100]}", path=source,
+                          fix="write numbers of a sensible size") from None
     except RecursionError:  # dotted keys or a parser the scan above does not foresee
         raise ConfigError("values nest too deeply for the TOML parser", path=source,
                           fix=f"flatten the config to at most {MAX_DEPTH} levels") from None

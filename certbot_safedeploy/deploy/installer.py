@@ -18,7 +18,7 @@ import signal
 import stat
 from typing import Sequence
 
-from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.system import fsutil, readfile
 from certbot_safedeploy.errors import InstallError
 from certbot_safedeploy.deploy.plan import PlannedFile
 
@@ -149,11 +149,10 @@ class Installer:
     def recover(self) -> str:
         """Finish an install or restore that a crash interrupted; '' if none."""
         try:
-            with open(self.journal, encoding="utf-8") as handle:
-                journal = json.load(handle)
+            journal = json.loads(readfile.read_text(self.journal, 1 << 20, follow_symlinks=False))
         except FileNotFoundError:
             return ""
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise InstallError(f"unreadable journal: {exc}", path=self.journal,
                                fix="inspect the destinations by hand, then delete the journal") from None
         direction, entries = _parse_journal(journal, self.journal)

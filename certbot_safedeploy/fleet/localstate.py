@@ -18,10 +18,12 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 from typing import Any, Iterator
 
 from certbot_safedeploy.errors import FleetError
+from certbot_safedeploy.system import readfile
 from certbot_safedeploy.system.fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}\Z")
@@ -97,13 +99,16 @@ class LocalFleet:
     def read_key(self, name: str, file: str = KEY) -> bytes | None:
         path = self.path(name, file)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise FleetError(f"cannot read the key: {exc.strerror}", path=path,
                              fix="the key must be a regular file owned by root, mode 0600") from None
         with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise FleetError("the key is not a regular file", path=path,
+                                 fix=f"remove {path}; rekey the name")
             if os.fstat(handle.fileno()).st_mode & 0o077:
                 raise FleetError("the key is readable by group or others", path=path,
                                  fix=f"chmod 0600 {path}")
@@ -132,11 +137,10 @@ class LocalFleet:
     def _read_json(self, name: str, file: str) -> dict[str, Any] | None:
         path = self.path(name, file)
         try:
-            with open(path, "rb") as handle:
-                data = json.loads(handle.read(1 << 16))
+            data = json.loads(readfile.read_bytes(path, 1 << 16))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise FleetError(f"unreadable local state: {exc}", path=path,
                              fix="remove it and pull again (the next pull redeploys)") from None
         if not isinstance(data, dict):

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any, Mapping
 
-from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.system import fsutil, readfile
 
 DEFAULT_FILE = "/var/lib/certbot-safedeploy/status.json"
 
@@ -37,32 +37,50 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
+def _entries(status: Mapping[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The well-formed entries of ``status[key]`` (a hand-edited or damaged file may hold anything)."""
+    table = status.get(key)
+    if not isinstance(table, dict):
+        return []
+    return sorted((str(k), v) for k, v in table.items() if isinstance(v, dict))
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1e15 < value < 1e15:
+        return None
+    return float(value)
+
+
 def render_prometheus(status: Mapping[str, Any]) -> str:
-    """Text exposition format (pure)."""
+    """Text exposition format (pure); entries of the wrong shape are left out."""
     lines = [
         "# HELP certbot_safedeploy_cert_expiry_timestamp_seconds notAfter of the lineage's certificate",
         "# TYPE certbot_safedeploy_cert_expiry_timestamp_seconds gauge",
     ]
-    for name, lineage in sorted(status.get("lineages", {}).items()):
-        if lineage.get("not_after_epoch") is not None:
+    for name, lineage in _entries(status, "lineages"):
+        epoch = _finite(lineage.get("not_after_epoch"))
+        if epoch is not None:
             lines.append(f'certbot_safedeploy_cert_expiry_timestamp_seconds{{lineage="{_escape(name)}"}} '
-                         f"{lineage['not_after_epoch']:.0f}")
+                         f"{epoch:.0f}")
     lines += [
         "# HELP certbot_safedeploy_last_deploy_success_timestamp_seconds last successful deploy per target",
         "# TYPE certbot_safedeploy_last_deploy_success_timestamp_seconds gauge",
     ]
-    targets = sorted(status.get("targets", {}).items())
+    targets = _entries(status, "targets")
     for name, target in targets:
-        if target.get("last_success_epoch") is not None:
+        epoch = _finite(target.get("last_success_epoch"))
+        if epoch is not None:
             lines.append(f'certbot_safedeploy_last_deploy_success_timestamp_seconds{{target="{_escape(name)}"}} '
-                         f"{target['last_success_epoch']:.0f}")
+                         f"{epoch:.0f}")
     lines += [
         "# HELP certbot_safedeploy_last_deploy_status exit code of the last deploy (0 deployed, 1 refused, "
         "3 rolled back, 4 rollback failed)",
         "# TYPE certbot_safedeploy_last_deploy_status gauge",
     ]
     for name, target in targets:
-        lines.append(f'certbot_safedeploy_last_deploy_status{{target="{_escape(name)}"}} {target["last_status"]}')
+        code = _finite(target.get("last_status"))
+        if code is not None:
+            lines.append(f'certbot_safedeploy_last_deploy_status{{target="{_escape(name)}"}} {code:.0f}')
     return "\n".join(lines) + "\n"
 
 
@@ -71,19 +89,27 @@ def record_deploy(settings: StatusSettings | None, lineage: str, targets: list[s
     settings = settings or StatusSettings()
     path = settings.file
     try:
-        with open(path, encoding="utf-8") as handle:
-            status = json.load(handle)
-    except (FileNotFoundError, ValueError):
+        status: Any = json.loads(readfile.read_text(path, 16 << 20))
+    except (OSError, ValueError, RecursionError):  # missing, damaged or not ours: start again
         status = {}
+    if not isinstance(status, dict):
+        status = {}
+    for key in ("lineages", "targets"):
+        if not isinstance(status.get(key), dict):
+            status[key] = {}
     now = time.time()
-    lineages = status.setdefault("lineages", {})
-    entry = lineages.setdefault(lineage, {})
+    lineages = status["lineages"]
+    if not isinstance(lineages.get(lineage), dict):
+        lineages[lineage] = {}
+    entry = lineages[lineage]
     entry.update({"last_attempt_epoch": now, "last_outcome": outcome})
     if not_after is not None and exit_code == 0:
         entry["not_after_epoch"] = not_after.timestamp()
         entry["not_after"] = not_after.isoformat()
     for name in targets:
-        target = status.setdefault("targets", {}).setdefault(name, {})
+        if not isinstance(status["targets"].get(name), dict):
+            status["targets"][name] = {}
+        target = status["targets"][name]
         target.update({"lineage": lineage, "last_attempt_epoch": now, "last_outcome": outcome,
                        "last_status": exit_code})
         if exit_code == 0:
