@@ -30,6 +30,9 @@ def check_token(token: str) -> str:
 def check_domain(name: str, *, wildcard_ok: bool = True) -> str:
     """Lower-cased A-label form of ``name``, or ChallengeError."""
     text = name.strip().rstrip(".").lower()
+    if len(text) > 1024:  # longer than any IDNA form of 253 octets: refuse before nameprep's linear cost
+        raise ChallengeError(f"{name[:40]!r}... ({len(name)} characters) is not a valid domain name",
+                             fix="a name has at most 253 characters")
     try:
         text = text.encode("idna").decode("ascii") if not text.isascii() else text
     except UnicodeError:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import ipaddress
 import json
 import os
 import random
 import shutil
 import signal
+import socket
 import tempfile
 import traceback
 from pathlib import Path
@@ -55,11 +57,36 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+    """Name lookups stay on this machine: addresses and localhost resolve, other names do not
+    (a hostile reply's names must never make the suite query the system's resolver)."""
+    text = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    try:
+        loopback = host is None or text == "localhost" or ipaddress.ip_address(text.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise socket.gaierror(socket.EAI_NONAME, "fuzz: only loopback names resolve")
+    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def loopback_only() -> Iterator[None]:
+    socket.getaddrinfo = _loopback_getaddrinfo  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = _real_getaddrinfo
+
+
 def judge(target: Target, parts: Parts) -> Optional[str]:
     """None when the outcome is allowed; else a description of the crash or hang."""
     work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target.name}-"))
     try:
-        with time_limit(CASE_SECONDS):
+        with time_limit(CASE_SECONDS), loopback_only():
             target.run(parts, work)
     except SafeDeployError as exc:
         if not str(exc).strip():
