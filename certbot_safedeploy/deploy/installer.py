@@ -196,6 +196,7 @@ class Installer:
                 fsutil.commit_file(str(entry["staged"]), str(entry["dest"]))
                 checkpoint(f"renamed:{entry['dest']}")
         except Exception as exc:  # live files may have changed: the caller must roll back
+            fsutil.unlink_quietly([str(e["staged"]) for e in entries])  # the ones not renamed yet
             raise InterruptedInstall(records, exc) from None
         self._clear_journal()
         checkpoint("done")
@@ -233,6 +234,11 @@ class Installer:
             fsutil.unlink_quietly([dest])
             fsutil.fsync_dir(os.path.dirname(dest))
             return
+        try:
+            if os.path.samestat(os.lstat(dest), os.lstat(backup)):
+                return  # never replaced (an install interrupted before its rename): rename() would be a no-op
+        except FileNotFoundError:
+            pass
         directory, base = os.path.split(dest)
         tmp = os.path.join(directory, f".{base}.safedeploy-restore.tmp")
         fsutil.unlink_quietly([tmp])

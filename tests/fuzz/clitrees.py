@@ -117,9 +117,9 @@ def _hazard(rng: random.Random, path: Path, kind: str) -> None:
             os.chmod(path, 0o600)
 
 
-def generate(rng: random.Random, work: Path) -> CliCase:
+def generate(rng: random.Random, work: Path, command: Optional[str] = None) -> CliCase:
     p = build_tree(work)
-    command = rng.choice(COMMANDS)
+    command = command or rng.choice(COMMANDS)
     exe = [sys.executable, "-m", "certbot_safedeploy"]
     env = dict(os.environ, SAFEDEPLOY_CONFIG=str(p["config"]), PYTHONPATH=str(REPO),
                RENEWED_LINEAGE=str(p["live"]), RENEWED_DOMAINS="example.com")

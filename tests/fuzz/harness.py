@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
@@ -82,8 +83,20 @@ def loopback_only() -> Iterator[None]:
         socket.getaddrinfo = _real_getaddrinfo
 
 
+COUNTS = {"cases": 0, "seconds": 0.0}  # what this process judged (the CI summary line)
+
+
 def judge(target: Target, parts: Parts) -> Optional[str]:
     """None when the outcome is allowed; else a description of the crash or hang."""
+    started = time.monotonic()
+    try:
+        return _judge(target, parts)
+    finally:
+        COUNTS["cases"] += 1
+        COUNTS["seconds"] += time.monotonic() - started
+
+
+def _judge(target: Target, parts: Parts) -> Optional[str]:
     work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target.name}-"))
     try:
         with time_limit(CASE_SECONDS), loopback_only():

@@ -68,7 +68,7 @@ class StubDns:
             try:
                 query, peer = self.udp.recvfrom(65535)
                 self.udp.sendto(self.answer(query)[:65507], peer)
-            except OSError:
+            except (OSError, TypeError):  # TypeError: recvfrom on a socket shut down under it
                 if self.closed:
                     return
 
