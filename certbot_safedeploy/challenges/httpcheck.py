@@ -12,6 +12,7 @@ import dataclasses
 import http.client
 import socket
 import ssl
+import threading
 import urllib.parse
 
 from certbot_safedeploy.syntax.acme_values import check_token
@@ -32,7 +33,7 @@ def _addresses(host: str, override: str | None) -> list[str]:
         return [override]
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError, ValueError):  # a redirect's host idna refuses, or a NUL
         return []
     return sorted({str(i[4][0]) for i in infos})
 
@@ -47,13 +48,28 @@ def _fetch(address: str, port: int, host: str, path: str, scheme: str,
         conn = http.client.HTTPSConnection(address, port, timeout=timeout, context=ctx)
     else:
         conn = http.client.HTTPConnection(address, port, timeout=timeout)
+    # ``timeout`` bounds each read; the watchdog bounds the whole exchange, so a server sending a
+    # byte at a time (slow-loris) cannot hold the self-check for ever
+    watchdog = threading.Timer(2 * timeout, _cut, args=(conn,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("GET", path, headers={"Host": host, "User-Agent": "certbot-safedeploy self-check",
                                            "Connection": "close"})
         response = conn.getresponse()
         return response.status, response.getheader("Location"), response.read(MAX_BODY)
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _cut(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def check_served(domain: str, token: str, expected: str, *, port: int = 80,
@@ -74,14 +90,17 @@ def _check_one(domain: str, addr: str, port: int, path: str, expected: str, time
     for _ in range(MAX_REDIRECTS + 1):
         try:
             status, location, body = _fetch(where, port, host, path, scheme, timeout)
-        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-            return HttpCheck(False, False, f"{url} via {where}: cannot connect ({exc})")
+        except (OSError, http.client.HTTPException, ssl.SSLError, ValueError) as exc:  # ValueError: http.client
+            return HttpCheck(False, False, f"{url} via {where}: cannot connect ({type(exc).__name__}: {exc})")
         if status in (301, 302, 303, 307, 308) and location:
             target = urllib.parse.urlsplit(urllib.parse.urljoin(url, location))
             if target.scheme not in ("http", "https") or not target.hostname:
                 return HttpCheck(False, True, f"{url} redirects to unusable {location!r}")
             scheme, path = target.scheme, target.path + (f"?{target.query}" if target.query else "")
-            port = target.port or (443 if scheme == "https" else 80)
+            try:
+                port = target.port or (443 if scheme == "https" else 80)
+            except ValueError:  # "Port out of range 0-65535" or not a number
+                return HttpCheck(False, True, f"{url} redirects to {location[:120]!r}, whose port is not a port")
             if target.hostname != host:
                 host = target.hostname
                 found = _addresses(host, None)

@@ -65,6 +65,10 @@ def cli_worker(run: Run, deadline: float, worker: int) -> None:
         try:
             case = clitrees.generate(random.Random(case_seed), work)
             problem = clitrees.run(case)
+        except OSError as exc:  # the harness, not the case: e.g. the venv being rebuilt under us
+            print(f"cli worker {worker}: cannot run case {case_seed}: {exc}; retrying in 10 s", flush=True)
+            time.sleep(10)
+            continue
         finally:
             shutil.rmtree(work, ignore_errors=True)
         with run.lock:
@@ -84,6 +88,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--cli-jobs", type=int, default=1, help="CLI subprocess workers beside the in-process loop")
     parser.add_argument("--targets", help="comma-separated target names (default: all)")
+    parser.add_argument("--cli-only", action="store_true", help="only the CLI workers, no in-process cases")
     parser.add_argument("--cases-dir", default=str(CASES))
     parser.add_argument("--report", help="write the final counts as JSON here")
     args = parser.parse_args(argv)
@@ -100,7 +105,9 @@ def main(argv: List[str] | None = None) -> int:
     next_report = start + 60
     try:
         while time.monotonic() < deadline:
-            for name in names:
+            if args.cli_only:
+                time.sleep(1)
+            for name in [] if args.cli_only else names:
                 target = TARGETS[name]
                 parts = generate(target, rng)
                 problem = judge(target, parts)
@@ -108,7 +115,7 @@ def main(argv: List[str] | None = None) -> int:
                 if problem:
                     run.record(name, problem, lambda n=name, p=parts: save(n, p, run.cases_dir))
             now = time.monotonic()
-            if now >= next_report:
+            if now >= next_report or (args.cli_only and not any(w.is_alive() for w in workers)):
                 print(run.summary(now - start), flush=True)
                 next_report = now + 60
     except KeyboardInterrupt:
