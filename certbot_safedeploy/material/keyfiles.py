@@ -18,7 +18,8 @@ def pins_of_file(path: str) -> list[tuple[str, str]]:
     try:
         data = readfile.read_bytes(path, 1 << 20)
     except OSError as exc:
-        raise SafeDeployError(f"cannot read: {exc.strerror}", path=path) from None
+        raise SafeDeployError(f"cannot read: {exc.strerror}", path=path,
+                              fix="pass a regular PEM file (certificate, CSR or key) of at most 1 MiB") from None
     try:
         blocks = parse_blocks(data)
     except PemFormatError as exc:
