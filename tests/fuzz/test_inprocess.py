@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fuzz.harness import check, generate
+from tests.fuzz.harness import check, generate, seeds_of
 from tests.fuzz.targets import TARGETS
 from tests.fuzz.conftest import EXAMPLES
 
@@ -20,7 +20,7 @@ SLOW = {"dns_reply": 4, "hooks": 3, "lineage": 2, "pem": 2}  # divide the budget
 
 def _case(name: str) -> st.SearchStrategy:
     target = TARGETS[name]
-    width = len(target.seeds()[0])
+    width = len(seeds_of(target)[0])
     mutated = st.randoms(use_true_random=False).map(lambda rng: generate(target, rng))
     raw = st.lists(st.binary(max_size=600), min_size=width, max_size=width)
     return st.one_of(mutated, mutated, mutated, raw)
