@@ -10,14 +10,17 @@ from certbot_safedeploy.challenges.http01 import Http01Solver, HttpChallenge
 from certbot_safedeploy.config.challenge_section import ChallengeSettings
 from certbot_safedeploy.syntax.acme_values import normalize_webroot_map
 from certbot_safedeploy.config.model import Config
-from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.errors import ChallengeError, SafeDeployError
+from certbot_safedeploy.syntax.numbers import parse_port
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Finding
 from certbot_safedeploy.doctor.snapshot import Snapshot
 
 
-def _settings_in_use(snap: Snapshot, config: Config | None) -> list[tuple[str, ChallengeSettings, list[str]]]:
-    """(source, settings, names) for the [challenge] table and each safedeploy renewal conf."""
+def _settings_in_use(snap: Snapshot, config: Config | None, problems: list[Finding] | None = None
+                     ) -> list[tuple[str, ChallengeSettings, list[str]]]:
+    """(source, settings, names) for the [challenge] table and each safedeploy renewal conf; a renewal
+    conf whose safedeploy values cannot be read is a finding in ``problems``, not a traceback."""
     found: list[tuple[str, ChallengeSettings, list[str]]] = []
     if config and config.challenge:
         s = config.challenge
@@ -31,22 +34,33 @@ def _settings_in_use(snap: Snapshot, config: Config | None) -> list[tuple[str, C
             value = p.get(key, "None")
             return None if value == "None" else value
 
-        dns_port = get("safedeploy_dns_port")
-        s = ChallengeSettings(
-            webroot=get("safedeploy_webroot"),
-            webroot_map=normalize_webroot_map(json.loads(get("safedeploy_webroot_map") or "{}")),
-            http_port=int(get("safedeploy_http_port") or 80),
-            self_check_address=get("safedeploy_self_check_address"),
-            nsupdate_server=get("safedeploy_nsupdate_server"), tsig_key=get("safedeploy_tsig_key"),
-            dns_port=int(dns_port) if dns_port else None,
-            propagation_timeout=30)
+        try:
+            http_port = parse_port(get("safedeploy_http_port") or "80")
+            dns_text = get("safedeploy_dns_port")
+            dns_port = parse_port(dns_text) if dns_text else None
+            if http_port is None or (dns_text and dns_port is None):
+                raise ChallengeError("safedeploy_http_port / safedeploy_dns_port is not a port (1-65535)")
+            webroot_map = json.loads(get("safedeploy_webroot_map") or "{}")
+            if not isinstance(webroot_map, dict):
+                raise ChallengeError("safedeploy_webroot_map is not a JSON object")
+            s = ChallengeSettings(
+                webroot=get("safedeploy_webroot"), webroot_map=normalize_webroot_map(webroot_map),
+                http_port=http_port, self_check_address=get("safedeploy_self_check_address"),
+                nsupdate_server=get("safedeploy_nsupdate_server"), tsig_key=get("safedeploy_tsig_key"),
+                dns_port=dns_port, propagation_timeout=30)
+        except (SafeDeployError, ValueError, RecursionError) as exc:
+            if problems is not None:
+                problems.append(report.error(lineage.conf.path, "renewal-conf", f"{lineage.name}: {exc}",
+                                             f"certbot reconfigure --cert-name {lineage.name}, or restore the "
+                                             "renewal config"))
+            continue
         found.append((lineage.conf.path, s, [lineage.name]))
     return found
 
 
 def live_checks(snap: Snapshot, config: Config | None) -> list[Finding]:
     out: list[Finding] = []
-    for source, settings, names in _settings_in_use(snap, config):
+    for source, settings, names in _settings_in_use(snap, config, out):
         for name in names:
             if settings.webroot_for(name):
                 token = secrets.token_urlsafe(16)

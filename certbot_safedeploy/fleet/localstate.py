@@ -180,7 +180,7 @@ class LocalFleet:
             return None
         try:
             return Installed(str(data["serial"]), str(data["sha256"]), int(data.get("probed_at", data.get("at", 0))))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
             return None  # unreadable: the next pull redeploys
 
     def record_installed(self, name: str, installed: Installed) -> None:
@@ -194,7 +194,7 @@ class LocalFleet:
         try:
             return None if data is None else Retry(str(data["serial"]), str(data["sha256"]),
                                                    int(data["failures"]), int(data["next_at"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
 
     def record_retry(self, name: str, retry: Retry) -> None:

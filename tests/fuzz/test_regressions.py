@@ -426,3 +426,60 @@ def test_an_exception_in_the_probe_rolls_back_with_exit_3(bed, monkeypatch):
     assert result.exit_code in (pipeline.ROLLED_BACK, pipeline.ROLLBACK_FAILED), result.lines
     assert result.exit_code != pipeline.REFUSED
     assert bed.snapshot() == before
+
+
+# -- found by the fuzz suite and its servers, beyond the list ------------------------------------------
+@pytest.mark.parametrize("line", ["safedeploy_http_port = ²", "safedeploy_dns_port = 99999999999",
+                                  "safedeploy_webroot_map = [1]", "safedeploy_webroot_map = {not json",
+                                  'safedeploy_webroot_map = {"a.com": 5}'])
+def test_doctor_live_on_hostile_safedeploy_values_is_a_finding(tmp_path, line):
+    from certbot_safedeploy.doctor.live import live_checks
+    from certbot_safedeploy.doctor.snapshot import take_snapshot
+
+    (tmp_path / "renewal").mkdir()
+    (tmp_path / "renewal" / "x.conf").write_text(f"[renewalparams]\nauthenticator = safedeploy\n{line}\n")
+    findings = live_checks(take_snapshot(str(tmp_path), system_root=str(tmp_path)), None)
+    assert [f.check for f in findings] == ["renewal-conf"] and findings[0].severity.value == "error"
+
+
+def test_fleet_local_state_with_an_infinite_time_is_unreadable_not_a_crash(tmp_path):
+    from certbot_safedeploy.fleet.localstate import LocalFleet
+
+    local = LocalFleet(str(tmp_path))
+    directory = tmp_path / "a.example"
+    directory.mkdir()
+    (directory / "installed.json").write_text('{"serial": "1", "sha256": "x", "probed_at": 1e999}')
+    (directory / "retry.json").write_text('{"serial": "1", "sha256": "x", "failures": 1e999, "next_at": 1}')
+    assert local.installed("a.example") is None and local.retry("a.example") is None
+
+
+def test_http_self_check_redirect_to_a_bad_port_is_a_result(tmp_path):
+    import threading
+
+    from certbot_safedeploy.challenges.httpcheck import check_served
+
+    listener = __import__("socket").create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 301 Moved\r\nLocation: http://example.com:99999/x\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    [result] = check_served("example.com", "tok", "tok.t", port=listener.getsockname()[1], address="127.0.0.1",
+                            timeout=2)
+    listener.close()
+    assert not result.ok and "port is not a port" in result.detail
+
+
+def test_status_file_of_the_wrong_shape_is_rewritten_not_crashed_on(tmp_path):
+    from certbot_safedeploy.report.status import StatusSettings, record_deploy, render_prometheus
+
+    status = tmp_path / "status.json"
+    for body in ("[1]", '{"lineages": [], "targets": 5}', '{"lineages": {"a": 1}, "targets": {"w": {"last_status": "x"}}}'):
+        status.write_text(body)
+        record_deploy(StatusSettings(file=str(status), prometheus=str(tmp_path / "p.prom")), "a", ["w"], "deployed",
+                      0, None)
+        assert json.loads(status.read_text())["targets"]["w"]["last_status"] == 0
+    assert "last_deploy_status" in render_prometheus({"targets": {"w": {"last_status": float("inf")}, "x": 3}})
