@@ -7,7 +7,7 @@ import os
 import sys
 
 from certbot_safedeploy.commands.output import EXIT_FAILED, EXIT_OK
-from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.system import fsutil, readfile
 from certbot_safedeploy.config.load import load_config
 from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.commands.hookscripts import render
@@ -15,10 +15,10 @@ from certbot_safedeploy.commands.hookscripts import render
 
 def _place(path: str, text: str) -> str:
     try:
-        with open(path, encoding="utf-8") as handle:
-            if handle.read() == text and (os.stat(path).st_mode & 0o777) == 0o755:
-                return f"unchanged {path}"
-    except FileNotFoundError:
+        if readfile.read_bytes(path, 1 << 16, follow_symlinks=False) == text.encode() and \
+                (os.stat(path).st_mode & 0o777) == 0o755:
+            return f"unchanged {path}"
+    except OSError:  # missing, or not ours (a FIFO, a symlink, a directory): replaced below
         pass
     fsutil.make_private_dir(os.path.dirname(path), mode=0o755)
     fsutil.write_file_atomic(path, text.encode(), fsutil.FileSpec(mode=0o755, uid=0, gid=0))
