@@ -118,6 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SafeDeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception as exc:  # the last net: one line, never a traceback (the fuzz suite counts these as crashes)
+        print(f"error: {UNEXPECTED} {type(exc).__name__}: {str(exc)[:300]} (fix: report this with the command "
+              "and the input that caused it)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+UNEXPECTED = "unexpected"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -178,7 +178,9 @@ def run(case: CliCase, timeout: float = CLI_SECONDS) -> Optional[str]:
     except subprocess.TimeoutExpired:
         return f"hang: {case.command} ran over {timeout:.0f} s ({', '.join(case.hazards)})"
     out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
-    if "Traceback (most recent call last)" in out:
+    # the last nets (cli.main, the pipeline, the hooks) turn a bug into one line that says "report this":
+    # for the fuzz suite that is a crash like a traceback
+    if "Traceback (most recent call last)" in out or "report this" in out or "ROLLBACK FAILED: unexpected" in out:
         return f"traceback from {case.command} ({', '.join(case.hazards)}):\n{out[-3000:]}"
     if proc.returncode not in (0, 1, 2, 3, 4):
         return f"{case.command} exited {proc.returncode} ({', '.join(case.hazards)}):\n{out[-2000:]}"
