@@ -35,7 +35,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"refused: {exc}", file=sys.stderr)
         notify_failure("deploy", name, f"refused: {exc}")  # syslog only: the config is what failed
         return REFUSED
-    result = deploy(config, lineage, domains_or_renewed(None), dry_run=args.dry_run)
+    try:
+        result = deploy(config, lineage, domains_or_renewed(None), dry_run=args.dry_run)
+    except Exception as exc:  # the pipeline keeps everything after install to itself: this is before it
+        line = f"refused: {exc}" if isinstance(exc, (SafeDeployError, OSError)) else \
+            f"refused: unexpected {type(exc).__name__}: {str(exc)[:200]} (report this)"
+        print(line, file=sys.stderr)
+        notify_failure("deploy", name, line, settings=config.notify, exit_code=REFUSED)
+        return REFUSED
     stream = sys.stdout if result.exit_code == 0 else sys.stderr
     for line in result.lines:
         print(line, file=stream)
