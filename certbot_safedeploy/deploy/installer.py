@@ -73,8 +73,10 @@ def _same_file(dest: str, planned: PlannedFile) -> bool:
         return False
     if st.st_size != len(planned.data):
         return False
-    with open(dest, "rb") as handle:
-        return handle.read() == planned.data
+    try:  # no symlink, FIFO or growing file swapped in since the lstat: the bounded reader checks again
+        return readfile.read_bytes(dest, len(planned.data), follow_symlinks=False) == planned.data
+    except OSError:
+        return False
 
 
 def _check_destination(dest: str) -> None:
