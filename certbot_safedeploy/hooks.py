@@ -105,6 +105,9 @@ def manual_auth(env: Mapping[str, str], config: Config) -> str:
     validation = env.get("CERTBOT_VALIDATION", "")
     if not validation:
         raise ChallengeError("CERTBOT_VALIDATION is not set: run this as certbot's --manual-auth-hook")
+    if len(validation) > 512:  # a key authorization is token.thumbprint: under 300 characters
+        raise ChallengeError(f"CERTBOT_VALIDATION of {len(validation)} characters is not a key authorization",
+                             fix="run this as certbot's --manual-auth-hook, which sets it")
     for part in validation.split("."):  # key authorization (token.thumbprint) or its digest
         check_token(part)
     remaining_text = env.get("CERTBOT_REMAINING_CHALLENGES", "0") or "0"

@@ -22,6 +22,7 @@ from certbot_safedeploy.challenges.tsigkey import TsigKey
 from certbot_safedeploy.errors import ChallengeError
 
 CHALLENGE_TTL = 60
+MAX_TEXT = 1024  # longer than any DNS name (253 octets, escaped: 4 characters each at most 1012) or TXT string
 
 
 def txt_rdata(value: str) -> str:
@@ -36,10 +37,15 @@ def build_update(zone: str, records: Iterable[tuple[str, str]], key: TsigKey | N
 
     A name, value or key dnspython refuses (too long a label, a non-ASCII byte, a
     bad base64 secret) is a :class:`ChallengeError` naming it."""
+    records = list(records)
+    for text in [zone, *(n for n, _ in records), *(v for _, v in records)]:
+        if len(text) > MAX_TEXT:  # before dnspython: its tokenizer is slow on megabytes (2.1: minutes)
+            raise ChallengeError(f"cannot build the UPDATE for zone {zone[:80]!r}: a name or value of "
+                                 f"{len(text)} characters", fix="names have at most 253 octets, TXT strings 255")
     try:
         return _build_update(zone, records, key, delete=delete, ttls=ttls)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
-        names = ", ".join(repr(n[:80]) for n, _ in records) if isinstance(records, (list, tuple)) else ""
+        names = ", ".join(repr(n[:80]) for n, _ in records)
         raise ChallengeError(f"cannot build the UPDATE for zone {zone[:80]!r} ({names}): "
                              f"{type(exc).__name__}: {str(exc)[:120]}",
                              fix="names must be DNS names of at most 63 octets a label, 253 in all; "

@@ -2,7 +2,8 @@
 
 ``load_der_x509_certificate`` raises ``ValueError`` on bad DER but
 ``x509.InvalidVersion`` (not a ValueError) on a bad version field, and reading
-the key of an unknown algorithm raises ``UnsupportedAlgorithm``.  Every place
+the key of an unknown algorithm raises ``UnsupportedAlgorithm`` (``InternalError``
+on cryptography 3.4.8 when a CSR's signature is checked).  Every place
 that parses a certificate, CSR or key from outside input catches
 :data:`PARSE_ERRORS` (or uses the loaders here, which raise
 :class:`~certbot_safedeploy.verify.certinfo.Malformed`).
@@ -11,11 +12,12 @@ that parses a certificate, CSR or key from outside input catches
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 
 from certbot_safedeploy.verify.certinfo import Malformed
 
-PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, x509.InvalidVersion, UnsupportedAlgorithm)
+# InternalError: cryptography 3.4.8 (Ubuntu 22.04) on a CSR whose key algorithm OpenSSL does not know
+PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, x509.InvalidVersion, UnsupportedAlgorithm, InternalError)
 
 
 def why(exc: BaseException) -> str:

@@ -483,3 +483,37 @@ def test_status_file_of_the_wrong_shape_is_rewritten_not_crashed_on(tmp_path):
                       0, None)
         assert json.loads(status.read_text())["targets"]["w"]["last_status"] == 0
     assert "last_deploy_status" in render_prometheus({"targets": {"w": {"last_status": float("inf")}, "x": 3}})
+
+
+def test_csr_with_a_key_algorithm_openssl_does_not_know_is_a_fleet_error():
+    """cryptography 3.4.8 (Ubuntu 22.04) raises InternalError from is_signature_valid here."""
+    from cryptography.hazmat.primitives import serialization
+
+    from certbot_safedeploy.errors import FleetError
+    from certbot_safedeploy.fleet.rules.csr import read_csr
+
+    der = x509.load_pem_x509_csr(seeds.pki()["csr"]).public_bytes(serialization.Encoding.DER)
+    ec_public_key = bytes.fromhex("06072a8648ce3d0201")
+    assert ec_public_key in der
+    with pytest.raises(FleetError):
+        read_csr(_pem(der.replace(ec_public_key, bytes.fromhex("06072a8648ce3d027f"), 1), "CERTIFICATE REQUEST"))
+
+
+def test_megabyte_names_and_values_in_an_update_are_refused_at_once():
+    """dnspython 2.1 (Ubuntu 22.04) spends minutes tokenizing a megabyte TXT value."""
+    from certbot_safedeploy.challenges.dnsmsg import build_update
+    from certbot_safedeploy.hooks import manual_auth
+
+    started = time.monotonic()
+    for name, value in (("_acme-challenge.example.com", "a." * 500000), ("a." * 500000 + "com", "v")):
+        with pytest.raises(ChallengeError):
+            build_update("example.com", [(name, value)], None)
+    with pytest.raises(ChallengeError):
+        manual_auth({"CERTBOT_DOMAIN": "example.com", "CERTBOT_VALIDATION": "a." * 500000}, _hook_config_none())
+    assert time.monotonic() - started < 2
+
+
+def _hook_config_none():
+    from certbot_safedeploy.config.load import parse_config
+
+    return parse_config('state_dir = "/nonexistent/state"\n[challenge]\nnsupdate_server = "127.0.0.1:9"\n', "c.toml")
