@@ -17,12 +17,12 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
-    from certbot_safedeploy.config.fleet_section import settings_from_table
+    from certbot_safedeploy.config.fleet_section import fleet_defaults
     from certbot_safedeploy.config.load import config_path, load_config
 
     config = load_config(config_path(args.config))
     # no [fleet] table: the defaults (a store in state_dir, this host's FQDN)
-    settings = config.fleet or settings_from_table({}, config.state_dir)
+    settings = config.fleet or fleet_defaults(config.state_dir)
     return config, settings
 
 

@@ -127,6 +127,11 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
     )
 
 
+def fleet_defaults(state_dir: str) -> FleetSettings:
+    """The settings of a config without a ``[fleet]`` table."""
+    return settings_from_table({}, state_dir)
+
+
 def parse_fleet(r: TableReader, value: Any, state_dir: str) -> FleetSettings:
     """The config file's ``[fleet]`` table; errors name the file, the line and the key."""
     table = r.table(value, ["fleet"], KEYS)
