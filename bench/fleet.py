@@ -37,7 +37,8 @@ sys.path.insert(0, str(REPO))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
-from certbot_safedeploy.fleet import central, wire  # noqa: E402
+from certbot_safedeploy.fleet import central  # noqa: E402
+from certbot_safedeploy.fleet.db import wire  # noqa: E402
 from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, serial_hex  # noqa: E402
 from certbot_safedeploy.config.fleet_section import settings_from_table  # noqa: E402
 from certbot_safedeploy.fleet.db.store import Store  # noqa: E402

@@ -1,8 +1,8 @@
-"""``certbot-safedeploy fleet ...``: argument parsing and exit codes only.
+"""``certbot-safedeploy fleet ...``: its subcommands' parser and bodies.
 
 Imports stay lazy: a ``fleet pull`` that finds nothing new loads the database
 driver (psycopg or sqlite3) and nothing else heavy: not SQLAlchemy, not
-cryptography, not the deploy pipeline (:mod:`.wire`).
+cryptography, not the deploy pipeline (:mod:`certbot_safedeploy.fleet.db.wire`).
 """
 
 from __future__ import annotations
@@ -135,10 +135,17 @@ def cmd_renew(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.rules.view import judge, render_table
 
-    _, settings, store = _context(args)
+    from certbot_safedeploy.fleet.db.wire import DirectStore
+
+    _, settings = _settings(args)
+    store = DirectStore(settings)  # a read: the driver directly, no SQLAlchemy (as a pull)
+    try:
+        rows = store.status_rows()
+    finally:
+        store.close()
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
-    entries = [judge(row, now, stale, typed=store.is_postgresql) for row in store.status_rows()]
+    entries = [judge(row, now, stale, typed=False) for row in rows]
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=1))
     else:

@@ -3,9 +3,9 @@
 First every enrollment is judged against the allow list (:func:`.central.accept`):
 a CSR naming anything not allowed for the server that enrolled it is refused,
 reported here, in ``fleet status`` and (once) through ``[notify]``.  Then, for each name in the store (in name order, one at a time): decide whether it
-is due (:mod:`.policy`), respect its back-off and the run's order budget, run
+is due (:mod:`.rules.renewal_policy`), respect its back-off and the run's order budget, run
 certbot with the stored CSR, check the result against the CSR's key and names
-(:mod:`.issued`), and publish it.  A failure is recorded on that name alone
+(:mod:`.rules.issued`), and publish it.  A failure is recorded on that name alone
 (back-off, last error, an attempt row) and sent to the notify channels; the
 loop goes on with the next name.
 """
