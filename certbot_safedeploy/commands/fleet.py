@@ -147,7 +147,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     stale = args.stale_after_hours or settings.stale_after_hours
     entries = [judge(row, now, stale, typed=False) for row in rows]
     if args.json:
-        print(json.dumps([e.as_dict() for e in entries], indent=1))
+        # one entry a line: still one JSON array, and json's C encoder does the work (indent= disables it)
+        print("[\n" + ",\n".join(json.dumps(e.as_dict()) for e in entries) + "\n]")
     else:
         print(render_table(entries, now, color=sys.stdout.isatty()))
     return EXIT_OK if all(e.ok for e in entries) else EXIT_FAILED
