@@ -1,7 +1,7 @@
 """Every key of the configuration schema is documented in the reference, and nothing else is.
 
-The keys come from the modules that parse them (``config.load.schema()``), so a key added to the schema without a line in
-docs/reference/config.inc fails here. The reference lists each table under a ``~`` heading and
+The keys come from the modules that parse them (``config.load.schema()``), so a key added to
+the schema without a line in docs/reference/config.inc fails here. The reference lists each table under a ``~`` heading and
 each key as a definition-list term (a line that is just ````key````).
 """
 
