@@ -42,7 +42,7 @@ def install(config_dir: str, config_path: str, python: str = sys.executable) -> 
             ok = False
     else:
         lines.append(f"config {config_path} does not exist yet: deploys are a logged no-op until it does "
-                     "(see README.rst)")
+                     "(see docs/deploy.rst, or man certbot-safedeploy)")
     auth, cleanup = (os.path.join(config_dir, "safedeploy", n) for n in ("manual-auth", "manual-cleanup"))
     lines.append(f"manual certificates: --manual-auth-hook {auth} --manual-cleanup-hook {cleanup}")
     return lines, ok

@@ -84,7 +84,7 @@ def _read(path: str) -> str:
         return fsutil.read_trusted_text(path)
     except FileNotFoundError:
         raise ConfigError("config file does not exist", path=path,
-                          fix="create it (see README.rst) or set SAFEDEPLOY_CONFIG") from None
+                          fix="create it (see man certbot-safedeploy, or docs/reference/config.rst) or set SAFEDEPLOY_CONFIG") from None
     except OSError as exc:
         if os.path.islink(path):
             raise ConfigError("config is a symlink; refusing to follow it", path=path,

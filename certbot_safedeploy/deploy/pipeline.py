@@ -1,6 +1,6 @@
 """The deploy step: verify -> stage -> install -> check -> reload -> probe -> roll back.
 
-Exit codes (documented in README.rst):
+Exit codes (documented in docs/reference/exit-codes.rst):
 
 * 0 ``DEPLOYED``: every target installed, checked, reloaded and probed (or the
   lineage has no target: a logged no-op);
