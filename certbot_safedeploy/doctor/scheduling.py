@@ -55,7 +55,8 @@ class Scheduling:
     shell_env: Mapping[str, Setting]  # proxy name (lower case) -> where an interactive shell gets it
 
 
-def _read(path: str, limit: int = 65536) -> str:
+def read_limited(path: str, limit: int = 65536) -> str:
+    """The first ``limit`` bytes of a file as text; "" when it cannot be read."""
     try:
         with open(path, "rb") as handle:
             return handle.read(limit).decode("utf-8", "replace")
@@ -65,7 +66,7 @@ def _read(path: str, limit: int = 65536) -> str:
 
 def _family(root: str) -> str:
     for rel in ("etc/os-release", "usr/lib/os-release"):
-        text = _read(os.path.join(root, rel))
+        text = read_limited(os.path.join(root, rel))
         if not text:
             continue
         values = {a.name: a.value for a in parse_env_file(text)}
@@ -111,19 +112,19 @@ def _service_env(root: str, service: str) -> dict[str, Setting]:
     env: dict[str, Setting] = {}
     for path in [os.path.join(root, "etc/systemd/system.conf")] + sorted(
             glob.glob(os.path.join(root, "etc/systemd/system.conf.d/*.conf"))):
-        for line_no, line in enumerate(_read(path).splitlines(), 1):
+        for line_no, line in enumerate(read_limited(path).splitlines(), 1):
             if line.strip().startswith("DefaultEnvironment="):
                 unit = parse_unit_environment("[Service]\nEnvironment=" + line.split("=", 1)[1])
                 _proxies([dataclasses.replace(a, line=line_no) for a in unit.environment], path, env)
     unit_file = _unit_file(root, service)
     texts = []
     if unit_file:
-        texts.append((unit_file, _read(unit_file)))
+        texts.append((unit_file, read_limited(unit_file)))
     elif service == "certbot-renew.service":  # EPEL's unit, as shipped
         texts.append(("(EPEL's certbot-renew.service)", "[Service]\nEnvironmentFile=/etc/sysconfig/certbot\n"))
     for d in UNIT_DIRS:
         for path in sorted(glob.glob(os.path.join(root, d, service + ".d", "*.conf"))):
-            texts.append((path, _read(path)))
+            texts.append((path, read_limited(path)))
     files: list[str] = []
     for path, text in texts:
         unit = parse_unit_environment(text)
@@ -131,7 +132,7 @@ def _service_env(root: str, service: str) -> dict[str, Setting]:
         files += unit.files
     for name in files:
         path = os.path.join(root, name.lstrip("/"))
-        _proxies(parse_env_file(_read(path)), path, env)
+        _proxies(parse_env_file(read_limited(path)), path, env)
     return env
 
 
@@ -142,7 +143,7 @@ def _shell_env(root: str, environ: Mapping[str, str] | None) -> dict[str, Settin
     sources += sorted(glob.glob(os.path.join(root, "etc/profile.d/*.sh")))
     sources += [os.path.join(root, "root", name) for name in (".bashrc", ".bash_profile", ".profile")]
     for path in sources:
-        _proxies(parse_env_file(_read(path)), path, env)
+        _proxies(parse_env_file(read_limited(path)), path, env)
     for name, value in (environ or {}).items():
         if name.lower() in PROXY_NAMES and value and name.lower() not in env:
             env[name.lower()] = Setting(value, "the environment doctor runs in")
@@ -155,7 +156,7 @@ def read_scheduling(root: str, environ: Mapping[str, str] | None = None) -> Sche
     family = _family(root) or next((t.family for t in found if t.unit_file and t.family != "snap"), "")
     sysconfig = os.path.join(root, SYSCONFIG)
     values: dict[str, Setting] = {}
-    for a in parse_env_file(_read(sysconfig)):
+    for a in parse_env_file(read_limited(sysconfig)):
         if a.name in SYSCONFIG_HOOKS or a.name.lower() in PROXY_NAMES:
             values[a.name] = Setting(a.value, f"{sysconfig}:{a.line}")
     chosen = next((t for t in found if t.enabled), None) or next((t for t in found if t.unit_file), None)

@@ -14,6 +14,7 @@ from cryptography import x509
 from certbot_safedeploy.verify.chain import not_after, not_before
 from certbot_safedeploy.material.renewalconf import RenewalConf, parse_renewal_conf
 from certbot_safedeploy.doctor.scheduling import Scheduling, read_scheduling
+from certbot_safedeploy.doctor.scheduling import read_limited as _read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,14 +57,6 @@ def file_state(path: str) -> FileState:
     except OSError:
         return FileState(path, False)
     return FileState(path, True, mode=stat.S_IMODE(st.st_mode), uid=st.st_uid)
-
-
-def _read(path: str, limit: int = 65536) -> str:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _lineage(conf: RenewalConf) -> Lineage:
