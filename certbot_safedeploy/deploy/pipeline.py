@@ -1,6 +1,6 @@
 """The deploy step: verify -> stage -> install -> check -> reload -> probe -> roll back.
 
-Exit codes (documented in README.rst):
+Exit codes (documented in docs/reference/exit-codes.rst):
 
 * 0 ``DEPLOYED``: every target installed, checked, reloaded and probed (or the
   lineage has no target: a logged no-op);
@@ -19,7 +19,9 @@ from typing import Callable, Sequence
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certbot_safedeploy.config.load import Config, Probe, Target
+from certbot_safedeploy.config.target_section import Probe, Target
+
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.material.lineage import read_lineage
 from certbot_safedeploy.material.trust import load_trust_store

@@ -22,7 +22,7 @@ def check_manual_hooks(lineage: Lineage) -> list[Finding]:
             f"{lineage.name} was obtained with --manual and has no manual_auth_hook: "
             "every unattended renewal will fail",
             f"certbot reconfigure --cert-name {lineage.name} --manual-auth-hook /etc/letsencrypt/safedeploy/manual-auth "
-            "--manual-cleanup-hook /etc/letsencrypt/safedeploy/manual-cleanup (see README: migrating a --manual certificate)")]
+            "--manual-cleanup-hook /etc/letsencrypt/safedeploy/manual-cleanup (see docs/first-certificate.rst: migrating a --manual certificate)")]
     return []
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from certbot_safedeploy.config.load import Config, load_config
+from certbot_safedeploy.config.model import Config
+
+from certbot_safedeploy.config.load import load_config
 from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Report
@@ -26,7 +28,7 @@ def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", liv
         except (SafeDeployError, OSError) as exc:
             rep.findings.append(report.error(config_path, "config", str(exc), "fix the config"))
         if config is not None:
-            tsig = config.raw_sections.get("challenge", {}).get("tsig_key")
+            tsig = config.challenge.tsig_key if config.challenge else None
             if tsig:
                 extra.append(("TSIG key", tsig))
     snap = take_snapshot(config_dir, system_root, extra)

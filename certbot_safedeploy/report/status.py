@@ -10,6 +10,7 @@ node exporter never reads half a file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -19,6 +20,16 @@ from typing import Any, Mapping
 from certbot_safedeploy.system import fsutil
 
 DEFAULT_FILE = "/var/lib/certbot-safedeploy/status.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusSettings:
+    """Where the ``[status]`` table says the status file and the textfile go."""
+
+    file: str = DEFAULT_FILE
+    prometheus: str | None = None
+
+
 STATUS_CODES = {"deployed": 0, "refused": 1, "rolled back": 3, "rollback failed": 4}
 
 
@@ -55,10 +66,10 @@ def render_prometheus(status: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def record_deploy(table: Mapping[str, Any] | None, lineage: str, targets: list[str], outcome: str,
+def record_deploy(settings: StatusSettings | None, lineage: str, targets: list[str], outcome: str,
                   exit_code: int, not_after: datetime.datetime | None) -> None:
-    table = table or {}
-    path = str(table.get("file", DEFAULT_FILE))
+    settings = settings or StatusSettings()
+    path = settings.file
     try:
         with open(path, encoding="utf-8") as handle:
             status = json.load(handle)
@@ -82,6 +93,6 @@ def record_deploy(table: Mapping[str, Any] | None, lineage: str, targets: list[s
     fsutil.make_private_dir(os.path.dirname(path), mode=0o755)
     fsutil.write_file_atomic(path, json.dumps(status, indent=1, sort_keys=True).encode(),
                              fsutil.FileSpec(mode=0o644))
-    prom = table.get("prometheus")
+    prom = settings.prometheus
     if prom:
         fsutil.write_file_atomic(str(prom), render_prometheus(status).encode(), fsutil.FileSpec(mode=0o644))

@@ -39,7 +39,7 @@ from certbot_safedeploy.fleet import central
 from certbot_safedeploy.fleet.db import migrations
 from certbot_safedeploy.fleet.db import wire
 from certbot_safedeploy.fleet.db.wire import DirectStore
-from certbot_safedeploy.verify.pins import pin_of_public_key
+from certbot_safedeploy.verify.pincheck import pin_of_public_key
 from tests.pki import make_cert
 
 from .conftest import AcmeBed

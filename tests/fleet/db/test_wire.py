@@ -6,7 +6,7 @@ from certbot_safedeploy.fleet.db import schema
 
 from certbot_safedeploy.fleet.db import wire
 from certbot_safedeploy.fleet.db.store import Store
-from tests.fleet.test_store import enroll, publish
+from tests.fleet.db.test_store import enroll, publish
 
 
 def core_checkin(server, names):

@@ -1,7 +1,7 @@
 import pytest
 
 from certbot_safedeploy.config.challenge_section import ChallengeSettings, settings_from_table
-from certbot_safedeploy.challenges.validate import (
+from certbot_safedeploy.syntax.acme_values import (
     check_domain, check_token, parse_webroot_map,
 )
 from certbot_safedeploy.errors import ChallengeError

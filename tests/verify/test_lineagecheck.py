@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from certbot_safedeploy.material.lineage import read_lineage
 from certbot_safedeploy.verify.chain import TrustStore
 from certbot_safedeploy.verify.lineagecheck import verify_lineage
-from certbot_safedeploy.verify.pins import pin_of_certificate
+from certbot_safedeploy.verify.pincheck import pin_of_certificate
 from tests.pki import DAY, NOW, Pki, make_cert, new_key, write_lineage
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from certbot_safedeploy.commands.hookscripts import HOOKS, render
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_repo_hooks_are_the_rendered_template():

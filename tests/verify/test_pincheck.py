@@ -4,7 +4,7 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from certbot_safedeploy.verify.pins import (
+from certbot_safedeploy.verify.pincheck import (
     PinFormatError, check_pins, normalize_pin, pin_of_certificate,
 )
 from certbot_safedeploy.verify.report import Severity

@@ -4,13 +4,9 @@ import os
 
 import pytest
 
-from certbot_safedeploy.config.challenge_section import (
-    ChallengeSettings,
-    check_key_paths,
-    settings_from_file,
-    settings_from_table,
-)
-from certbot_safedeploy.config.load import parse_config
+from certbot_safedeploy.config.challenge_section import ChallengeSettings, settings_from_table
+from certbot_safedeploy.config.load import challenge_settings_from_file as settings_from_file
+from certbot_safedeploy.config.load import check_key_paths, parse_config
 from certbot_safedeploy.errors import ChallengeError, ConfigError
 
 TABLE = {
@@ -69,7 +65,7 @@ def test_cli_overrides_win_over_the_file():
 def test_the_config_parser_accepts_zone_entries_and_names_the_line():
     text = '[challenge]\nresolver = "127.0.0.53"\n[[challenge.zone]]\nname = "example.com"\nserver = "ns1:53"\n'
     config = parse_config(text, "s.toml")
-    assert config.raw_sections["challenge"]["zone"][0]["name"] == "example.com"
+    assert config.challenge.zone[0].name == "example.com"
     with pytest.raises(ConfigError, match="unknown key 'srv'"):
         parse_config(text + '[[challenge.zone]]\nname = "b.com"\nsrv = "x"\n', "s.toml")
 

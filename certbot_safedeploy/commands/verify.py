@@ -1,0 +1,68 @@
+"""``certbot-safedeploy verify``: a lineage, ``--cert``/``--chain`` files, or ``--connect HOST:PORT``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from certbot_safedeploy.commands.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    domains_or_renewed,
+    print_findings,
+    usage_error,
+)
+
+
+def _verify_connect(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.deploy.connectcheck import UsageError, check_connect, target
+
+    try:
+        probe = target(args.connect, args.servername, args.starttls, args.timeout)
+    except UsageError as exc:
+        return usage_error(str(exc))
+    rep = check_connect(probe, args.trust_anchor)
+    if args.json:
+        print(json.dumps(rep.as_dict(), indent=2))
+    else:
+        print_findings(rep.findings, rep.where, rep.ok, args.verbose)
+    return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def run(args: argparse.Namespace) -> int:
+    modes = [m for m, given in (("a lineage directory", args.lineage_dir), ("--cert", args.cert),
+                                 ("--connect", args.connect)) if given]
+    if len(modes) != 1:
+        return usage_error("verify takes one of: a lineage directory (live/<name>/), --cert FILE "
+                           "[--chain FILE], or --connect HOST:PORT" + (f" (given: {', '.join(modes)})" if modes else ""))
+    if args.chain and not args.cert:
+        return usage_error("--chain needs --cert")
+    if args.connect:
+        return _verify_connect(args)
+    from certbot_safedeploy.material.lineage import read_lineage
+    from certbot_safedeploy.material.trust import load_trust_store
+    from certbot_safedeploy.verify.lineagecheck import verify_lineage
+    from certbot_safedeploy.verify.pinformat import PinFormatError, normalize_pin
+
+    try:
+        pin_set = [normalize_pin(p) for p in args.pin]
+    except PinFormatError as exc:
+        return usage_error(f"--pin: {exc}")
+    trust = load_trust_store(args.trust_anchor)
+    if args.cert:
+        from certbot_safedeploy.material.certfiles import verify_files
+
+        report = verify_files(args.cert, args.chain, trust=trust, domains=args.domain or [],
+                              pin_set=pin_set)
+        subject = args.cert
+    else:
+        report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
+                                   domains=domains_or_renewed(args.domain), pin_set=pin_set)
+        subject = args.lineage_dir
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        if args.verbose and report.engine:
+            print(f"engine: {report.engine} decided trust")
+        print_findings(report.findings, subject, report.ok, args.verbose)
+    return EXIT_OK if report.ok else EXIT_FAILED
