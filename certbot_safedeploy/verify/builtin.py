@@ -51,8 +51,8 @@ def leaf_findings(leaf: x509.Certificate, dns_name: str | None, now: datetime.da
                                      "server names only against it (RFC 6125 §6.4.4)",
                                      "re-issue with every name in the subjectAltName"))
     elif dns_name and not any(names.covers(s, dns_name) for s in [*sans[0], *map(str, sans[1])]):
-        shown = ", ".join([*sans[0], *map(str, sans[1])]) or "none"
-        findings.append(report.error(file, "names", f"the leaf does not cover {dns_name} (its names: {shown})",
+        why = names.why_not_covered([*sans[0], *map(str, sans[1])], dns_name)
+        findings.append(report.error(file, "names", f"the leaf does not cover {dns_name} {why}",
                                      "re-issue with every name (certbot certonly --cert-name ... -d ...)"))
     return findings
 

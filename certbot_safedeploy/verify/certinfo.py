@@ -99,6 +99,24 @@ def self_issued(cert: x509.Certificate) -> bool:
     return subject_der(cert) == issuer_der(cert)
 
 
+def self_signed(cert: x509.Certificate) -> bool:
+    """Self-issued, and its authorityKeyIdentifier (if any) names its own key (if it has an SKI).
+
+    This is what OpenSSL (``EXFLAG_SS``), GnuTLS and Python's ``ssl`` require of the
+    certificate that ends a path; its own signature is not checked, as they do not.
+    """
+    try:
+        if not self_issued(cert):
+            return False
+        aki = extension(cert, x509.AuthorityKeyIdentifier)
+        ski = extension(cert, x509.SubjectKeyIdentifier)
+    except Malformed:
+        return False
+    if aki is not None and aki.value.key_identifier is not None and ski is not None:
+        return aki.value.key_identifier == ski.value.digest
+    return True
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:120]

@@ -26,26 +26,42 @@ __all__ = ["TrustStore", "not_after", "not_before", "describe", "signed_by", "sa
 
 
 class TrustStore:
-    """Trust anchors indexed by subject, for issuer look-ups."""
+    """Trust anchors indexed by subject, for issuer look-ups.
 
-    def __init__(self, anchors: Sequence[x509.Certificate], source: str) -> None:
+    A path ends at a self-signed anchor, as OpenSSL, GnuTLS and Python's ``ssl``
+    require by default: a trusted certificate that is not self-signed (a cross-sign,
+    an intermediate, a root whose AKI names another key) is kept in
+    :attr:`set_aside` and serves only as an intermediate, unless the store is a
+    ``partial_chain`` store (OpenSSL's ``-partial_chain``), where every trusted
+    certificate anchors.
+    """
+
+    def __init__(self, anchors: Sequence[x509.Certificate], source: str, *,
+                 partial_chain: bool = False) -> None:
         self.source = source
+        self.partial_chain = partial_chain
+        self.set_aside: tuple[x509.Certificate, ...] = ()
         self.anchors: tuple[x509.Certificate, ...] = ()
         self._by_subject: dict[bytes, list[x509.Certificate]] = {}
         self._der: set[bytes] = set()
         self._library_store: Any = None
         kept: list[x509.Certificate] = []
+        aside: list[x509.Certificate] = []
         for anchor in anchors:
             try:
                 subject, der = certinfo.subject_der(anchor), certinfo.der(anchor)
             except Malformed:
                 continue  # an unparsable anchor can anchor nothing
-            if der in self._der:
+            if der in self._der or any(certinfo.der(a) == der for a in aside):
+                continue
+            if not partial_chain and not certinfo.self_signed(anchor):
+                aside.append(anchor)
                 continue
             kept.append(anchor)
             self._by_subject.setdefault(subject, []).append(anchor)
             self._der.add(der)
         self.anchors = tuple(kept)
+        self.set_aside = tuple(aside)
 
     def __len__(self) -> int:
         return len(self._der)

@@ -36,8 +36,13 @@ def _dns_excluded(name: str, base: str) -> bool:
     return False
 
 
-def valid_dns_pattern(name: str) -> bool:
-    """LDH labels (RFC 1034 §3.5, RFC 5890 A-labels), an optional whole-label ``*`` first."""
+def valid_dns_pattern(name: str, *, underscore: bool = False) -> bool:
+    """LDH labels (RFC 1034 §3.5, RFC 5890 A-labels), an optional whole-label ``*`` first.
+
+    ``underscore``: also allow ``_`` in labels, as OpenSSL, GnuTLS and NSS do when they
+    match a server name (``foo_bar.example.com`` is a host name in practice).
+    """
+    extra = "-_" if underscore else "-"
     labels = name.split(".")
     if labels and labels[0] == "*":
         labels = labels[1:]
@@ -46,7 +51,7 @@ def valid_dns_pattern(name: str) -> bool:
     for part in labels:
         if not 0 < len(part) <= 63 or part.startswith("-") or part.endswith("-"):
             return False
-        if not all(c.isascii() and (c.isalnum() or c == "-") for c in part):
+        if not all(c.isascii() and (c.isalnum() or c in extra) for c in part):
             return False
     return True
 
