@@ -93,11 +93,12 @@ class _Search:
         problems += policy.check_validity(cand, role, self.now, f)
         problems += policy.check_issuer(cand, role, f)
         limit = policy.path_length(cand)
-        below = [c for c in path[1:] if not certinfo.self_issued(c)]
+        below = path[1:]  # GnuTLS counts self-issued intermediates too (RFC 5280 §4.2.1.9 does not)
         if limit is not None and len(below) > limit:
             problems.append(report.error(
                 f, "path-length", f"{policy.label(cand, role)} allows {limit} intermediate(s) below it "
-                f"(pathLenConstraint), the path has {len(below)} (RFC 5280 §4.2.1.9)", policy.REISSUE))
+                f"(pathLenConstraint), the path has {len(below)} (RFC 5280 §4.2.1.9; GnuTLS counts "
+                "self-issued ones too)", policy.REISSUE))
         nc = certinfo.extension(cand, x509.NameConstraints)
         if nc is not None:
             bound = [path[0]] + [c for c in path[1:] if not certinfo.self_issued(c)]

@@ -4,7 +4,9 @@ A CA's permitted and excluded subtrees bind every certificate below it: each
 subjectAltName dNSName / iPAddress of the same type must lie inside some
 permitted subtree and inside no excluded one.  DNS subtrees match the name itself
 and every name below it (``example.com`` covers ``a.example.com``); a leading dot
-matches only names below.  A wildcard SAN ``*.x`` is matched as ``x``'s subtree.
+matches only names below (not RFC 5280 syntax, but OpenSSL, GnuTLS and NSS read it
+so).  A wildcard SAN ``*.x`` is matched as ``x``'s subtree.  A SAN that is not a
+valid host name is still matched as a string, as those clients do.
 """
 
 from __future__ import annotations
@@ -78,18 +80,12 @@ def violations(nc: x509.NameConstraints, general_names: list[x509.GeneralName]) 
     if (len(dns_names) + len(ips)) * (len(permitted) + len(excluded)) > MAX_COMPARISONS:
         return [f"{len(dns_names) + len(ips)} names against {len(permitted) + len(excluded)} "
                 f"subtrees is more than {MAX_COMPARISONS} comparisons (a denial-of-service shape)"]
-    for bad in (g.value for g in subtrees if isinstance(g, x509.DNSName) and g.value.startswith(".")):
-        problems.append(f"the DNS subtree {bad!r} is malformed (a leading dot is not a DNS name)")
     unprocessed = {type(g) for g in subtrees if not isinstance(g, PROCESSED)}
     for general in general_names:
         if type(general) in unprocessed:
             problems.append(f"a {type(general).__name__} subtree constrains a name of that type, "
                             "which clients cannot check (RFC 5280 §4.2.1.10: refuse)")
             break
-    if any(isinstance(g, x509.DNSName) for g in subtrees):
-        for name in dns_names:
-            if not valid_dns_pattern(name):
-                problems.append(f"{name!r} is not a valid DNS name, so it cannot be inside the subtrees")
     p_dns = [g.value for g in permitted if isinstance(g, x509.DNSName)]
     e_dns = [g.value for g in excluded if isinstance(g, x509.DNSName)]
     p_ip = [g.value for g in permitted if isinstance(g, x509.IPAddress)]

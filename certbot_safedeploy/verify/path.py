@@ -88,7 +88,7 @@ def _on_top(path: Sequence[x509.Certificate], dns_name: str | None, now: datetim
 
 
 # the library's refusals that are its parser's, not a client's: the built-in engine decides these
-_PARSER_REFUSALS = ("malformed", "invalid dns", "unable to parse", "invalid name", "could not parse",
+_PARSER_REFUSALS = ("malformed", "invalid domain name", "invalid dns", "unable to parse", "invalid name", "could not parse",
                     "parse error", "invalid length")
 
 
