@@ -15,6 +15,8 @@ from typing import Any, Sequence
 from certbot_safedeploy.errors import SafeDeployError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# the clients the test suite cross-checks verdicts against (tests/oracle); never set at run time
+CHECKED_AGAINST_ENV = "SAFEDEPLOY_CHECKED_AGAINST"
 
 
 def _config_path(arg: str | None) -> str:
@@ -94,6 +96,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         if args.verbose and report.engine:
             print(f"engine: {report.engine} decided trust")
+        checked = os.environ.get(CHECKED_AGAINST_ENV, "").strip()
+        if args.verbose and checked:  # set by the test suite only: the gate itself runs no client
+            print(f"clients: this verdict was checked against {checked[:300]}")
         _print_findings(report.findings, subject, report.ok, args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
 

@@ -11,8 +11,7 @@ import datetime
 import functools
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.oracle.clients import Case
 from tests.pki import DAY, NOW, Issued, Pki, make_cert, new_key
@@ -152,7 +151,3 @@ DELIBERATE = {
                               "RFC 5280 §4.2.1.10 (CAs only); CA/B Forum BR §7.1.2.7"),
     "wrong-name": ("", ""),  # placeholders never used: clients refuse these too
 }
-
-
-def _unused(_: rsa.RSAPrivateKey | None = None, __: NameOID | None = None) -> None:
-    """(keeps the imports that type the helpers above honest)"""

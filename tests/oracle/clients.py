@@ -136,6 +136,24 @@ RUNNERS: dict[str, Callable[[Case, str], tuple[bool, str]]] = {
 }
 
 
+def versions() -> str:
+    """The clients and their versions, as ``verify -v`` names them when the tests set
+    ``SAFEDEPLOY_CHECKED_AGAINST``."""
+    def first_line(argv: list[str]) -> str:
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        except OSError:
+            return "?"
+        text = (out.stdout or out.stderr).strip().splitlines()
+        return text[0] if text else "?"
+    openssl_v = first_line(["openssl", "version"]).split("(")[0].strip()
+    gnutls_v = first_line(["certtool", "--version"]).replace("certtool", "GnuTLS certtool")
+    nss_v = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libnss3"], capture_output=True,
+                           text=True).stdout.strip() or "?"
+    return (f"{openssl_v} (verify; -x509_strict; -auth_level 2), {gnutls_v} (--verify), "
+            f"NSS {nss_v} (vfychain -u 1)")
+
+
 def ask(case: Case, clients: Sequence[str] = CLIENTS) -> dict[str, tuple[bool, str]]:
     """Each client's verdict (accepted, its output) on ``case``."""
     answers: dict[str, tuple[bool, str]] = {}
