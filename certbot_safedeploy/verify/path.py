@@ -147,12 +147,21 @@ def _decide(leaf: x509.Certificate, pool: Sequence[x509.Certificate], trust: Tru
     return _builtin(leaf, pool, trust, dns_name, now, file)
 
 
-def _not_self_signed(trust: TrustStore, file: str) -> list[Finding]:
+def _not_self_signed(trust: TrustStore, certs: Sequence[x509.Certificate], file: str) -> list[Finding]:
+    """Why a trusted certificate that would issue one of ``certs`` did not anchor the path."""
+    issuers = set()
+    for cert in certs:
+        try:
+            issuers.add(certinfo.issuer_der(cert))
+        except Malformed:
+            continue
+    relevant = [c for c in trust.set_aside if certinfo.subject_der(c) in issuers]
     return [report.error(
         file, "anchor", f"the trust anchor {certinfo.describe(cert)} in {trust.source} is not self-signed "
         "(its issuer is another name, or its authorityKeyIdentifier names another key): OpenSSL, GnuTLS "
         "and Python's ssl end a path only at a self-signed root",
-        "add the root that issued it to the trust anchors") for cert in trust.set_aside]
+        "add the root that issued it to the trust anchors, or give it with --partial-chain-anchor "
+        "if it is trusted on purpose") for cert in relevant]
 
 
 def _first_choice_trap(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trust: TrustStore,
@@ -172,12 +181,23 @@ def _first_choice_trap(leaf: x509.Certificate, untrusted: Sequence[x509.Certific
         wrong = next((c for c in picks if certinfo.der(c) not in on_path), None)
         if wrong is None:
             continue
+        sent = [certinfo.der(c) for c in untrusted]
+        where = (f"chain certificate {sent.index(certinfo.der(wrong)) + 1}" if certinfo.der(wrong) in sent
+                 else "the trusted certificate")
+        what = f"{where} ({certinfo.describe(wrong)}, issued by {_issuer_text(wrong)})"
         return report.error(
-            file, "path", f"the chain offers {certinfo.describe(wrong)} as an issuer, and a client that does "
+            file, "path", f"{what} is a candidate issuer that leads nowhere, and a client that does "
             f"not backtrack takes it and fails ({who}); only a backtracking verifier finds the path "
             f"{' -> '.join(certinfo.describe(c) for c in result.path)}",
-            f"drop {certinfo.describe(wrong)} from the chain the service sends")
+            f"drop {what} from the chain")
     return None
+
+
+def _issuer_text(cert: x509.Certificate) -> str:
+    try:
+        return cert.issuer.rfc4514_string()
+    except Exception:  # noqa: BLE001
+        return "an unparsable name"
 
 
 def validate_chain(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trust: TrustStore, *,
@@ -189,9 +209,8 @@ def validate_chain(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate]
         pool = [*untrusted, *trust.set_aside]
         result = _decide(leaf, pool, trust, dns_name, now, file, name)
         if result.path is None:
-            if trust.set_aside:
-                return PathResult([*result.findings, *_not_self_signed(trust, file)], None, result.engine)
-            return result
+            why = _not_self_signed(trust, [leaf, *pool], file)
+            return PathResult([*result.findings, *why], None, result.engine) if why else result
         trap = _first_choice_trap(leaf, untrusted, trust, result, dns_name, now, file, name)
         if trap is not None:
             return PathResult([trap], None, result.engine)
