@@ -149,5 +149,44 @@ DELIBERATE = {
     "critical-eku": ("a critical extendedKeyUsage in a subscriber certificate", "CA/B Forum BR §7.1.2.7.10"),
     "leaf-name-constraints": ("nameConstraints in an end-entity certificate",
                               "RFC 5280 §4.2.1.10 (CAs only); CA/B Forum BR §7.1.2.7"),
-    "wrong-name": ("", ""),  # placeholders never used: clients refuse these too
 }
+
+
+# The deliberate refusals by what the gate says, for cases without a name of ours (x509-limbo):
+# (check, words in the message, reason, reference).  A refusal every client overrules is
+# deliberate when each of its errors matches one of these.
+DELIBERATE_FINDINGS = (
+    ("profile", "carries nameConstraints", "nameConstraints in an end-entity certificate",
+     "RFC 5280 §4.2.1.10; CA/B Forum BR §7.1.2.7"),
+    ("profile", "serial number of", "a serial number over 20 octets", "RFC 5280 §4.1.2.2; CA/B Forum BR §7.1"),
+    ("profile", "authorityKeyIdentifier without keyIdentifier", "a CA's AKI without keyIdentifier",
+     "CA/B Forum BR §7.1.2.1.3"),
+    ("profile", "must not mark extendedKeyUsage critical", "a critical EKU", "CA/B Forum BR §7.1.2.7.10"),
+    ("profile", "subjectAltName must not be critical", "a critical SAN with a non-empty subject",
+     "RFC 5280 §4.2.1.6; CA/B Forum BR §7.1.2.7.12"),
+    ("profile", "is not an X.509 v3 certificate", "X.509 v1 certificates", "CA/B Forum BR §7.1.1"),
+    ("names", "no subjectAltName", "names only in the subject CN",
+     "Chrome 58, Firefox 48 (SAN only); CA/B Forum BR §7.1.2.7.12"),
+    ("profile", "lacks the required subjectAltName", "names only in the subject CN",
+     "Chrome 58, Firefox 48 (SAN only); CA/B Forum BR §7.1.2.7.12"),
+    ("key-type", "", "DSA keys", "CA/B Forum BR §6.1.5 (RSA and ECDSA only); Mozilla Root Store Policy §5.1"),
+    ("weak-key", "DSA", "DSA keys", "CA/B Forum BR §6.1.5; Mozilla Root Store Policy §5.1"),
+    ("name-constraints", "excluded subtree", "a wildcard SAN that can expand into an excluded subtree",
+     "RFC 5280 §4.2.1.10; CVE-2025-61727"),
+    ("names", "wildcard over the public suffix", "a wildcard over a public suffix",
+     "Chrome X509Certificate::VerifyHostname; CA/B Forum BR §3.2.2.6"),
+    ("chain", "wrong order", "chain order in a certbot lineage", "RFC 8446 §4.4.2 (older clients need it)"),
+)
+
+
+def deliberate_reason(findings) -> str | None:
+    """The deliberate-refusal reason that covers every error in ``findings``, or None."""
+    errors = [f for f in findings if f.severity.value == "error"]
+    reasons = []
+    for error in errors:
+        hit = next((r for check, words, r, _ in DELIBERATE_FINDINGS
+                    if error.check == check and words in error.message), None)
+        if hit is None:
+            return None
+        reasons.append(hit)
+    return "; ".join(sorted(set(reasons))) if reasons else None

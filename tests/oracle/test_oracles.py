@@ -26,7 +26,7 @@ from certbot_safedeploy.verify.chain import TrustStore
 from certbot_safedeploy.verify.path import PathResult, validate_chain
 from certbot_safedeploy.verify.report import Severity
 from tests.oracle import clients
-from tests.oracle.cases import DELIBERATE, catalogue
+from tests.oracle.cases import DELIBERATE, DELIBERATE_FINDINGS, catalogue, deliberate_reason
 from tests.oracle.clients import Case
 
 pytestmark = pytest.mark.skipif(bool(clients.missing_tools()),
@@ -49,7 +49,8 @@ def gate(case: Case, engine: str):
                           dns_name=case.dns_name, now=case.when, file="cert.pem", engine=engine)
 
 
-def disagreement(case: Case, engine: str, deliberate: dict[str, tuple[str, str]]) -> str | None:
+def disagreement(case: Case, engine: str, deliberate: dict[str, tuple[str, str]],
+                 by_findings: bool = False) -> str | None:
     """Why the gate's verdict on ``case`` is wrong by the clients' verdicts, or None."""
     try:
         result = gate(case, engine)
@@ -68,7 +69,8 @@ def disagreement(case: Case, engine: str, deliberate: dict[str, tuple[str, str]]
     # vfychain does not check the name: a name refusal by every name-checking client is a refusal
     accepting = [c for c, (ok, _) in answers.items() if ok]
     name_ok = all(answers[c][0] for c in clients.NAME_CHECKING)
-    if len(accepting) == len(answers) and name_ok and case.name not in deliberate:
+    on_purpose = case.name in deliberate or (by_findings and deliberate_reason(result.findings))
+    if len(accepting) == len(answers) and name_ok and not on_purpose:
         return f"gate refuses what every client accepts: {[f.line() for f in result.findings]}"
     return None
 
@@ -85,10 +87,14 @@ def test_generated_case(expected, engine):
 
 
 def test_deliberate_list_is_short_and_referenced():
-    real = {k: v for k, v in DELIBERATE.items() if v[0]}
-    assert len(real) <= 15
-    for reason, reference in real.values():
+    assert len(DELIBERATE) <= 15 and len({r for _, _, r, _ in DELIBERATE_FINDINGS}) <= 15
+    for reason, reference in [*DELIBERATE.values(), *((r, ref) for _, _, r, ref in DELIBERATE_FINDINGS)]:
         assert reason and reference
+
+
+@pytest.mark.parametrize("expected", [e for e in catalogue() if e.case.name in DELIBERATE], ids=lambda e: e.case.name)
+def test_deliberate_cases_are_recognised_by_their_findings(expected, engine):
+    assert deliberate_reason(gate(expected.case, engine).findings)
 
 
 def limbo_cases(path: str) -> list[Case]:
@@ -107,17 +113,6 @@ def limbo_cases(path: str) -> list[Case]:
     return out
 
 
-# limbo cases the gate refuses on purpose although the clients here accept (docs/verification-policy.rst)
-LIMBO_DELIBERATE = {
-    "webpki::ee-with-nc", "webpki::nc::ee-with-nc-critical", "webpki::nc::ee-with-nc-noncritical",
-    "rfc5280::serial::too-long", "webpki::aki::root-with-aki-missing-keyidentifier",
-    "webpki::eku::ee-critical-eku", "webpki::san::san-critical-with-nonempty-subject",
-    "rfc5280::ee-v1", "rfc5280::ca-v1", "webpki::v1-cert", "webpki::cn::no-san", "webpki::cn-only",
-    "webpki::forbidden-dsa-root", "webpki::forbidden-dsa-leaf", "cve::cve-2025-61727",
-    "rfc5280::nc::excluded-dns-wildcard-san",
-}
-
-
 @pytest.mark.skipif(not os.environ.get("SAFEDEPLOY_LIMBO"),
                     reason="x509-limbo is not available offline: set SAFEDEPLOY_LIMBO=/path/to/limbo.json "
                            "(built with x509-limbo's own generator) to compare over its server cases")
@@ -125,7 +120,7 @@ def test_limbo(engine):
     problems = []
     for case in limbo_cases(os.environ["SAFEDEPLOY_LIMBO"]):
         try:
-            problem = disagreement(case, engine, {k: ("limbo", "") for k in LIMBO_DELIBERATE})
+            problem = disagreement(case, engine, {}, by_findings=True)
         except Exception as exc:  # noqa: BLE001 - a crash is a disagreement too
             problem = f"crash: {type(exc).__name__}: {exc}"
         if problem:
