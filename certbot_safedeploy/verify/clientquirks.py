@@ -11,9 +11,11 @@ CAs issue:
   mozilla::pkix verifier accepts digitalSignature, keyEncipherment or keyAgreement
   for a TLS server (ECDHE needs only digitalSignature), and the CA/B Forum Baseline
   Requirements §7.1.2.7.11 make keyEncipherment optional for RSA subscribers.
-* a CA on the path with an otherName name constraint.  GnuTLS refuses any
-  (``GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE``); OpenSSL and NSS ignore the
-  otherName subtree for DNS names.
+* a CA on the path with an otherName name constraint of a type GnuTLS does not
+  handle: GnuTLS (3.7.9 checked with ``certtool --verify``) refuses every
+  certificate below it (``GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE``) for any type but
+  the Microsoft UPN (XMPP and private OIDs alike); OpenSSL and NSS ignore an
+  otherName subtree when the leaf has no otherName.
 """
 
 from __future__ import annotations
@@ -37,15 +39,20 @@ def _rsa_without_key_encipherment(leaf: x509.Certificate) -> bool:
     return ku is not None and isinstance(key, rsa.RSAPublicKey) and not ku.value.key_encipherment
 
 
-def _other_name_constraint(cert: x509.Certificate) -> bool:
+GNUTLS_OTHER_NAMES = frozenset({"1.3.6.1.4.1.311.20.2.3"})  # Microsoft UPN: the one type it accepted
+
+
+def _other_name_constraint(cert: x509.Certificate) -> str | None:
+    """The dotted OID of an otherName subtree GnuTLS refuses, or None."""
     try:
         nc = certinfo.extension(cert, x509.NameConstraints)
     except Malformed:
-        return False
+        return None
     if nc is None:
-        return False
+        return None
     subtrees = [*(nc.value.permitted_subtrees or []), *(nc.value.excluded_subtrees or [])]
-    return any(isinstance(g, x509.OtherName) for g in subtrees)
+    return next((g.type_id.dotted_string for g in subtrees if isinstance(g, x509.OtherName)
+                 and g.type_id.dotted_string not in GNUTLS_OTHER_NAMES), None)
 
 
 def path_warnings(path: Sequence[x509.Certificate], file: str) -> list[Finding]:
@@ -59,10 +66,11 @@ def path_warnings(path: Sequence[x509.Certificate], file: str) -> list[Finding]:
             "if NSS-based clients connect, re-issue with keyUsage digitalSignature, keyEncipherment "
             "(or an EC key)"))
     for cert in path[1:]:
-        if _other_name_constraint(cert):
+        oid = _other_name_constraint(cert)
+        if oid:
             found.append(report.warning(
                 file, "name-constraints", f"the CA {certinfo.describe(cert)} has an otherName name "
-                "constraint: GnuTLS refuses every certificate below it "
+                f"constraint of type {oid}: GnuTLS refuses every certificate below it "
                 "(GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE); OpenSSL, NSS and the browsers accept it",
                 "if GnuTLS clients connect, get a certificate from a CA without otherName constraints"))
             break

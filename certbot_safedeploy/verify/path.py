@@ -210,7 +210,7 @@ def validate_chain(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate]
         result = _decide(leaf, pool, trust, dns_name, now, file, name)
         if result.path is None:
             why = _not_self_signed(trust, [leaf, *pool], file)
-            return PathResult([*result.findings, *why], None, result.engine) if why else result
+            return PathResult([*why, *result.findings], None, result.engine) if why else result
         trap = _first_choice_trap(leaf, untrusted, trust, result, dns_name, now, file, name)
         if trap is not None:
             return PathResult([trap], None, result.engine)

@@ -41,9 +41,9 @@ def _case(name: str, leaf: Issued | x509.Certificate, pool: list, anchors: list,
     return Case(name, cert(leaf), [cert(c) for c in pool], [cert(c) for c in anchors], dns, when)
 
 
-def _other_name_nc() -> x509.NameConstraints:
-    upn = x509.OtherName(x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"), b"\x0c\x0bexample.com")
-    return x509.NameConstraints(permitted_subtrees=[upn, x509.DNSName("example.com")], excluded_subtrees=None)
+def _other_name_nc(oid: str = "1.2.3.4", value: bytes = b"\x05\x00") -> x509.NameConstraints:
+    other = x509.OtherName(x509.ObjectIdentifier(oid), value)
+    return x509.NameConstraints(permitted_subtrees=[other, x509.DNSName("example.com")], excluded_subtrees=None)
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,6 +110,10 @@ def catalogue() -> tuple[Expected, ...]:
                          extensions=[(_other_name_nc(), True)])
     add("other-name-constraint", make_cert("example.com", issuer=other_nc, sans=["example.com"]),
         [other_nc], [root], "example.com", True, warns="gnutls")
+    upn_nc = make_cert("Oracle UPN Intermediate", issuer=root, ca=True, extensions=[
+        (_other_name_nc("1.3.6.1.4.1.311.20.2.3", b"\x0c\x0bexample.com"), True)])
+    add("upn-name-constraint", make_cert("example.com", issuer=upn_nc, sans=["example.com"]),
+        [upn_nc], [root], "example.com", True)
     dot = make_cert("Oracle Dot Intermediate", issuer=root, ca=True, extensions=[(x509.NameConstraints(
         permitted_subtrees=[x509.DNSName(".example.com")], excluded_subtrees=None), True)])
     add("nc-leading-period", make_cert("www.example.com", issuer=dot, sans=["www.example.com"]),
