@@ -123,6 +123,10 @@ def catalogue() -> tuple[Expected, ...]:
     add("nc-permitted-underscore-san",
         make_cert("www.example.com", issuer=permitted, sans=["www.example.com", "foo_bar.example.com"]),
         [permitted], [root], "www.example.com", True)
+    excluding = make_cert("Oracle Excluding Intermediate", issuer=root, ca=True, extensions=[(x509.NameConstraints(
+        permitted_subtrees=None, excluded_subtrees=[x509.DNSName("bad.example.com")]), True)])
+    add("wildcard-into-excluded-subtree", make_cert("example.com", issuer=excluding, sans=["*.example.com"]),
+        [excluding], [root], "www.example.com", False)
     add("nc-permitted-outside", make_cert("www.example.org", issuer=permitted, sans=["www.example.org"]),
         [permitted], [root], "www.example.org", False)
 
@@ -148,6 +152,8 @@ DELIBERATE = {
     "wildcard-public-suffix": ("a wildcard over a public suffix covers registrations of many owners",
                                "Chrome X509Certificate::VerifyHostname (registry-controlled domains); "
                                "CA/B Forum BR §3.2.2.6"),
+    "wildcard-into-excluded-subtree": ("*.example.com can name bad.example.com, which the CA may not certify",
+                                      "RFC 5280 §4.2.1.10; CVE-2025-61727 (Go crypto/x509 fixed the same gap)"),
     "cn-only-leaf": ("names only in the subject CN", "Chrome 58 and Firefox 48 match only the SAN; "
                      "CA/B Forum BR §7.1.2.7.12"),
     "critical-eku": ("a critical extendedKeyUsage in a subscriber certificate", "CA/B Forum BR §7.1.2.7.10"),
