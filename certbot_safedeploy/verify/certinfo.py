@@ -21,12 +21,30 @@ class Malformed(ValueError):
 
 
 def extensions(cert: x509.Certificate) -> x509.Extensions:
+    """The extensions; where cryptography refuses only what clients pass over, as clients read them."""
     try:
         return cert.extensions
     except x509.DuplicateExtension as exc:
         raise Malformed(f"duplicate extension {exc.oid.dotted_string} (RFC 5280 §4.2)") from None
     except Exception as exc:  # noqa: BLE001 - ValueError, UnsupportedGeneralNameType, ...
+        from certbot_safedeploy.verify import lenient
+
+        read = lenient.read(cert)
+        if read is not None:
+            return read[0]
         raise Malformed(f"malformed extension ({_short(exc)})") from None
+
+
+def read_leniently(cert: x509.Certificate) -> tuple[str, ...]:
+    """What :func:`extensions` passed over in ``cert`` that cryptography refuses (empty: nothing)."""
+    try:
+        cert.extensions
+        return ()
+    except Exception:  # noqa: BLE001 - see extensions()
+        from certbot_safedeploy.verify import lenient
+
+        read = lenient.read(cert)
+        return read[1] if read is not None else ()
 
 
 def extension(cert: x509.Certificate, kind: type[T]) -> Optional[x509.Extension[T]]:

@@ -17,7 +17,7 @@ from typing import Iterable
 
 from cryptography import x509
 
-from certbot_safedeploy.verify import publicsuffix, report
+from certbot_safedeploy.verify import certinfo, publicsuffix, report
 from certbot_safedeploy.verify.constraints import valid_dns_pattern
 from certbot_safedeploy.verify.report import Finding
 
@@ -34,10 +34,10 @@ def canonical(name: str) -> str:
 def san_names(certificate: x509.Certificate) -> list[str]:
     """DNS names and IP addresses in the subjectAltName extension."""
     try:
-        ext = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
+        ext = certinfo.extension(certificate, x509.SubjectAlternativeName)
+    except certinfo.Malformed:  # refused by check_names / the path checks
         return []
-    except Exception:  # noqa: BLE001 - malformed SAN: refused by check_names / the path checks
+    if ext is None:
         return []
     names = [n.rstrip(".").lower() for n in ext.value.get_values_for_type(x509.DNSName)]
     names += [str(ip) for ip in ext.value.get_values_for_type(x509.IPAddress)]
@@ -88,8 +88,8 @@ def check_names(
     if not wanted:
         return []
     try:
-        certificate.extensions
-    except Exception as exc:  # noqa: BLE001 - ValueError, DuplicateExtension, ...
+        certinfo.extensions(certificate)
+    except certinfo.Malformed as exc:
         return [report.error(file, "malformed", f"the certificate's extensions cannot be parsed ({exc})",
                              "discard this certificate and re-issue it")]
     sans = san_names(certificate)

@@ -88,8 +88,8 @@ def _on_top(path: Sequence[x509.Certificate], dns_name: str | None, now: datetim
 
 
 # the library's refusals that are its parser's, not a client's: the built-in engine decides these
-_PARSER_REFUSALS = ("malformed", "invalid domain name", "invalid dns", "unable to parse", "invalid name", "could not parse",
-                    "parse error", "invalid length")
+_PARSER_REFUSALS = ("malformed", "invalid domain name", "invalid dns", "invalid name", "parse", "parsing",
+                    "invalid length", "non-empty list", "must have non-empty", "must not be none")
 
 
 def _parser_refusal(reason: str) -> bool:
@@ -106,12 +106,13 @@ def _delegated(result: PathResult, reason: str, file: str) -> PathResult:
 
 def _library(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trust: TrustStore,
              dns_name: str | None, now: datetime.datetime, file: str, engine: str) -> PathResult:
+    reason = "the leaf has no usable subjectAltName"
     try:
         subject = library.subject_for(leaf, dns_name)
     except x509.ExtensionNotFound:
         subject = None
-    except Exception:  # noqa: BLE001 - malformed SAN: the built-in engine names it
-        subject = None
+    except Exception as exc:  # noqa: BLE001 - malformed SAN: the built-in engine names it
+        subject, reason = None, f"its subjectAltName cannot be parsed ({exc})"
     if subject is not None:
         try:
             path, reason = library.verify(leaf, untrusted, trust, subject, now)
@@ -119,7 +120,7 @@ def _library(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate], trus
             return _delegated(_builtin(leaf, untrusted, trust, dns_name, now, file),
                               f"{type(exc).__name__}: {exc}", file)
     else:
-        path, reason = None, "the leaf has no usable subjectAltName"
+        path = None
     if path is not None:
         extra = _on_top(path, dns_name, now, file)
         if extra:
@@ -214,7 +215,10 @@ def validate_chain(leaf: x509.Certificate, untrusted: Sequence[x509.Certificate]
         trap = _first_choice_trap(leaf, untrusted, trust, result, dns_name, now, file, name)
         if trap is not None:
             return PathResult([trap], None, result.engine)
-        return PathResult([*result.findings, *clientquirks.path_warnings(result.path, file)],
+        read = [report.passed(file, "parse", f"{certinfo.describe(cert)} has {note}; cryptography "
+                              "refuses to parse it, OpenSSL, GnuTLS and NSS read it so, and so does the gate")
+                for cert in result.path for note in certinfo.read_leniently(cert)]
+        return PathResult([*result.findings, *read, *clientquirks.path_warnings(result.path, file)],
                           result.path, result.engine)
     except Malformed as exc:
         return PathResult([policy.malformed(file, leaf, policy.LEAF, exc)], None, name)

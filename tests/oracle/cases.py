@@ -11,7 +11,7 @@ import datetime
 import functools
 
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from tests.oracle.clients import Case
 from tests.pki import DAY, NOW, Issued, Pki, make_cert, new_key
@@ -127,6 +127,15 @@ def catalogue() -> tuple[Expected, ...]:
         permitted_subtrees=None, excluded_subtrees=[x509.DNSName("bad.example.com")]), True)])
     add("wildcard-into-excluded-subtree", make_cert("example.com", issuer=excluding, sans=["*.example.com"]),
         [excluding], [root], "www.example.com", False)
+    # shapes cryptography's parser refuses and the clients read: the built-in engine decides
+    for label, value in (("nc-without-subtrees", "3000"), ("nc-empty-permitted", "3002a000"),
+                         ("nc-empty-excluded", "3002a100")):
+        raw = x509.UnrecognizedExtension(ExtensionOID.NAME_CONSTRAINTS, bytes.fromhex(value))
+        ca = make_cert(f"Oracle {label}", issuer=root, ca=True, extensions=[(raw, True)])
+        add(label, make_cert("example.com", issuer=ca, sans=["example.com"]), [ca], [root], "example.com", True)
+    for label, value in (("aia-truncated", "3005300306012a"), ("aia-not-a-sequence", "0500")):
+        raw = x509.UnrecognizedExtension(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, bytes.fromhex(value))
+        add(label, pki.leaf("example.com", extensions=[(raw, False)]), [inter], [root], "example.com", True)
     add("nc-permitted-outside", make_cert("www.example.org", issuer=permitted, sans=["www.example.org"]),
         [permitted], [root], "www.example.org", False)
 
