@@ -32,6 +32,7 @@ class Expected:
     case: Case
     gate: bool  # the gate's verdict this branch decided on
     warns: str = ""  # accepted with a warning naming this client family
+    key_pem: bytes | None = None  # the leaf's private key, for real handshakes
 
 
 def _case(name: str, leaf: Issued | x509.Certificate, pool: list, anchors: list, dns: str,
@@ -53,7 +54,8 @@ def catalogue() -> tuple[Expected, ...]:
     out: list[Expected] = []
 
     def add(name: str, leaf, pool, anchors, dns, gate: bool, when=NOW, warns: str = "") -> None:
-        out.append(Expected(_case(name, leaf, pool, anchors, dns, when), gate, warns))
+        key = leaf.key_pem if isinstance(leaf, Issued) else None
+        out.append(Expected(_case(name, leaf, pool, anchors, dns, when), gate, warns, key))
 
     add("good-ec", pki.leaf("example.com"), [inter], [root], "example.com", True)
     add("good-rsa", pki.leaf("example.com", key_kind="rsa",
