@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")
     p.add_argument("--trust-anchor", action="append", default=[],
                    help="PEM file of trusted roots (default: the system bundle)")
+    p.add_argument("--partial-chain-anchor", action="append", default=[], metavar="FILE",
+                   help="PEM file of certificates that anchor a path although they are not self-signed "
+                   "(an intermediate trusted on purpose, as openssl verify -partial_chain)")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="also list passed checks")
     p.set_defaults(command_module="verify")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from certbot_safedeploy.commands.output import (
     EXIT_FAILED,
@@ -12,6 +13,9 @@ from certbot_safedeploy.commands.output import (
     print_findings,
     usage_error,
 )
+
+# the clients the test suite cross-checks verdicts against (tests/oracle); never set at run time
+CHECKED_AGAINST_ENV = "SAFEDEPLOY_CHECKED_AGAINST"
 
 
 def _verify_connect(args: argparse.Namespace) -> int:
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         pin_set = [normalize_pin(p) for p in args.pin]
     except PinFormatError as exc:
         return usage_error(f"--pin: {exc}")
-    trust = load_trust_store(args.trust_anchor)
+    trust = load_trust_store(args.trust_anchor, args.partial_chain_anchor)
     if args.cert:
         from certbot_safedeploy.material.certfiles import verify_files
 
@@ -64,5 +68,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.verbose and report.engine:
             print(f"engine: {report.engine} decided trust")
+        checked = os.environ.get(CHECKED_AGAINST_ENV, "").strip()
+        if args.verbose and checked:  # set by the test suite only: the gate itself runs no client
+            print(f"clients: this verdict was checked against {checked[:300]}")
         print_findings(report.findings, subject, report.ok, args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED
