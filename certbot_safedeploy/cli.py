@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")
     p.add_argument("--trust-anchor", action="append", default=[],
                    help="PEM file of trusted roots (default: the system bundle)")
+    p.add_argument("--crl", metavar="FILE", help="a CRL (DER or PEM) to check the leaf against "
+                   "(RFC 5280 §6.3): revoked is an error, an unusable CRL a warning")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="also list passed checks")
     p.set_defaults(command_module="verify")

@@ -189,7 +189,14 @@ def _changes_pass(config: Config, name: str, targets: Sequence[Target], material
     for finding in verdict.findings:
         result.lines.append(finding.line())
     result.facts = renewal_facts(material, name, verdict.new)
-    return not verdict.refused
+    if verdict.refused:
+        return False
+    from certbot_safedeploy.deploy.revocation import check_revocation
+
+    revocation = check_revocation(material, verdict.new, config.state_dir)
+    if revocation.line:
+        result.lines.append(revocation.line)
+    return not revocation.refused
 
 
 def _not_after(material: VerifiedLineage) -> datetime.datetime:
