@@ -43,6 +43,11 @@ def _certificates(data: bytes | None) -> list[x509.Certificate]:
     return out
 
 
+def read_certificates(path: str) -> list[x509.Certificate]:
+    """The PEM certificates in ``path`` (not followed if a symlink); [] when unreadable."""
+    return _certificates(_read(path))
+
+
 def leaf_file(target: Target) -> str:
     """The target's file that starts with the leaf (cert or fullchain first); "" when none does."""
     for f in target.files:

@@ -55,6 +55,9 @@ def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", liv
     rep.extend(run_checks(snap, targets, config_path))
     rep.extend(schedule_findings(snap, system_root))
     rep.extend(service_checks(config_dir, config, config_path, system_root=system_root, locations=service_configs))
+    from certbot_safedeploy.doctor.clientuse import client_use_findings, client_uses
+
+    rep.extend(client_use_findings(client_uses(system_root, service_configs), config, config_dir))
     if live:
         from certbot_safedeploy.doctor.live import live_checks
 
