@@ -89,7 +89,7 @@ def check_timing(lineage: LineageTiming, installed: tuple[str, str] | None,
         limit = f", over Let's Encrypt's {DUPLICATE_LIMIT_PER_WEEK} duplicate certificates a week" \
             if runs > DUPLICATE_LIMIT_PER_WEEK else ""
         out.append(report.error(lineage.conf_path, "renewal-schedule",
-                                f"{base}: it renews on every run, {runs:.0f} orders a week{limit}", fix_text))
+                                f"{base}: it renews on every run, {runs:.0f} order{'' if round(runs) == 1 else 's'} a week{limit}", fix_text))
     if min(rule.window_days, lifetime) <= cadence.longest_hours / 24:
         out.append(report.error(lineage.conf_path, "renewal-schedule",
                                 f"{base}: it cannot renew in time, the window is not longer than the "

@@ -152,7 +152,7 @@ def _key(old: LeafFacts | None, new: LeafFacts, ctx: TargetContext) -> list[Find
         was = f" (the deployed one is {old.key})" if old else ""
         return [report.error(
             ctx.deployed_file, "key-type",
-            f"[{ctx.target}] the new certificate has a {new.key} key{was}; the target accepts only "
+            f"[{ctx.target}] the new certificate has {_article(new.key)} {new.key} key{was}; the target accepts only "
             f"key_types = {list(ctx.key_types)}",
             f"certbot reconfigure --cert-name {ctx.lineage} --key-type {ctx.key_types[0]}, then "
             f"certbot renew --cert-name {ctx.lineage} --force-renewal")]
@@ -164,6 +164,10 @@ def _key(old: LeafFacts | None, new: LeafFacts, ctx: TargetContext) -> list[Find
             f"set key_types = [\"{old.key_type}\"] on the target to refuse such a change, or keep it if "
             "every client supports the new key")]
     return []
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
 
 
 def _names_dropped(old: LeafFacts, new: LeafFacts, ctx: TargetContext) -> list[Finding]:
