@@ -97,7 +97,10 @@ def target_context(target: Target, deployed_file: str, config_source: str, *, re
     staple: list[Setting] = []
     names: list[Setting] = []
     if read_service:
-        client, staple, names = _service_settings(target)
+        try:
+            client, staple, names = _service_settings(target)
+        except Exception:  # noqa: BLE001 - a hostile service config: judge by the declared uses only
+            client, staple, names = [], [], []
     if target.probe is not None:
         names.append(Setting("target", "probe.servername", config_source, target.probe.servername.lower()))
     return TargetContext(target=target.name, lineage=target.lineage, deployed_file=deployed_file or target.name,

@@ -147,3 +147,12 @@ def test_status_file_and_textfile_carry_lifetime_days_left_and_renewal_time(bed,
     assert 'certbot_safedeploy_cert_lifetime_seconds{lineage="example.com"} 3888000' in text
     assert "certbot_safedeploy_cert_renewal_timestamp_seconds" in text
     assert "certbot_safedeploy_cert_days_left" in text
+
+
+def test_a_hostile_deployed_file_is_compared_as_nothing_deployed(bed, engine_env):
+    (bed.dest / "site.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n" * 3)
+    bed.write_config('uses = ["server", "client"]')
+    bed.issue(extensions=[(BOTH, False)])
+    proc = bed.run(env=engine_env)
+    assert proc.returncode == pipeline.DEPLOYED, proc.stderr
+    assert "Traceback" not in proc.stderr
