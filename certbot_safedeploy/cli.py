@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partial-chain-anchor", action="append", default=[], metavar="FILE",
                    help="PEM file of certificates that anchor a path although they are not self-signed "
                    "(an intermediate trusted on purpose, as openssl verify -partial_chain)")
+    p.add_argument("--crl", metavar="FILE", help="a CRL (DER or PEM) to check the leaf against "
+                   "(RFC 5280 §6.3): revoked is an error, an unusable CRL a warning")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="also list passed checks")
     p.set_defaults(command_module="verify")

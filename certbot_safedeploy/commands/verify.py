@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
                            "[--chain FILE], or --connect HOST:PORT" + (f" (given: {', '.join(modes)})" if modes else ""))
     if args.chain and not args.cert:
         return usage_error("--chain needs --cert")
+    if args.crl and args.connect:
+        return usage_error("--crl takes a lineage directory or --cert, not --connect")
     if args.connect:
         return _verify_connect(args)
     from certbot_safedeploy.material.lineage import read_lineage
@@ -63,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
         report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
                                    domains=domains_or_renewed(args.domain), pin_set=pin_set)
         subject = args.lineage_dir
+    if getattr(args, "crl", None):
+        from certbot_safedeploy.material.crlfile import crl_findings
+
+        cert = args.cert or os.path.join(args.lineage_dir, "cert.pem")
+        chain = args.chain if args.cert else os.path.join(args.lineage_dir, "chain.pem")
+        report.extend(crl_findings(cert, chain, args.crl))
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
