@@ -313,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     from certbot_safedeploy.commands.fleet import add_parser as add_fleet_parser
 
     add_fleet_parser(sub)
+    from certbot_safedeploy.commands.ari import add_parser as add_ari_parser
+
+    add_ari_parser(sub)
     return parser
 
 

@@ -1,0 +1,193 @@
+"""``certbot-safedeploy ari``: renew each lineage when its CA's renewal information says so.
+
+For each ``renewal/<name>.conf`` under the certbot config dir: read the CA's
+directory (``server``), check the certificate's renewal window (RFC 9773,
+:mod:`certbot_safedeploy.ari.cycle`), and when it is time, run
+``certbot renew --cert-name NAME --force-renewal``, so that certbot's saved options,
+its authenticator and our deploy hook (the gate) run as for any renewal.
+Lineages last written by a certbot that checks ARI itself (4.1 and later) are left
+to it unless ``--force-ari``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from typing import Sequence
+
+from cryptography import x509
+
+from certbot_safedeploy.ari.cycle import DUE, FAILED, Pass, RevocationCheck, Subject, mark_renewed
+from certbot_safedeploy.ari.certid import CertIdError, cert_id
+from certbot_safedeploy.ari.fetch import Client
+from certbot_safedeploy.config.load import DEFAULT_STATE_DIR, load_config
+from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.material.renewalconf import RenewalConf, parse_renewal_conf
+
+CERTBOT_DOES_ARI = (4, 1)
+CERTBOT_TIMEOUT = 900
+_VERSION = re.compile(r"^(\d{1,4})\.(\d{1,4})")
+
+
+@dataclasses.dataclass
+class AriRun:
+    lines: list[str] = dataclasses.field(default_factory=list)
+    renewed: list[str] = dataclasses.field(default_factory=list)
+    failed: bool = False
+    requests: int = 0
+
+
+def certbot_version(conf: RenewalConf) -> tuple[int, int] | None:
+    match = _VERSION.match(conf.top.get("version", ""))
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def read_conf(path: str) -> RenewalConf:
+    name = os.path.basename(path)[: -len(".conf")]
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return parse_renewal_conf(name, path, handle.read(256 * 1024))
+
+
+def read_cert(path: str) -> x509.Certificate:
+    with open(path, "rb") as handle:
+        data = handle.read(1 << 20)
+    return x509.load_pem_x509_certificate(data)
+
+
+def subjects_of(config_dir: str, force_ari: bool, only: Sequence[str] = ()) -> tuple[list[Subject], list[str], bool]:
+    """(lineages to check, lines about those skipped, any unreadable)."""
+    subjects: list[Subject] = []
+    lines: list[str] = []
+    bad = False
+    for path in sorted(glob.glob(os.path.join(config_dir, "renewal", "*.conf"))):
+        try:
+            conf = read_conf(path)
+        except OSError as exc:
+            lines.append(f"{path}: cannot read: {exc.strerror}")
+            bad = True
+            continue
+        if only and conf.name not in only:
+            continue
+        version = certbot_version(conf)
+        if version is not None and version >= CERTBOT_DOES_ARI and not force_ari:
+            lines.append(f"{conf.name}: certbot {conf.top.get('version')} checks ARI itself: left to it "
+                         "(--force-ari to check here too)")
+            continue
+        server = conf.params.get("server", "")
+        cert_path = conf.top.get("cert") or os.path.join(config_dir, "live", conf.name, "cert.pem")
+        if not server.startswith("https://"):
+            lines.append(f"{path}: no https ACME directory in 'server' ({server[:100]!r}): no ARI check")
+            bad = True
+            continue
+        try:
+            subjects.append(Subject(conf.name, read_cert(cert_path), server))
+        except OSError as exc:
+            lines.append(f"{conf.name}: cannot read {cert_path}: {exc.strerror} (fix: certbot certificates)")
+            bad = True
+        except ValueError as exc:
+            lines.append(f"{conf.name}: {cert_path} is not a PEM certificate: {exc}"[:300])
+            bad = True
+    return subjects, lines, bad
+
+
+def renew_argv(certbot: Sequence[str], config_dir: str, name: str) -> list[str]:
+    return [*certbot, "renew", "--cert-name", name, "--force-renewal", "--non-interactive",
+            "--no-random-sleep-on-renew", "--config-dir", config_dir]
+
+
+def _tail(text: str, lines: int = 4) -> str:
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(kept[-lines:])[:800]
+
+
+def renew_one(certbot: Sequence[str], config_dir: str, name: str) -> tuple[bool, str]:
+    argv = renew_argv(certbot, config_dir, name)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=CERTBOT_TIMEOUT,
+                              stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        return False, f"{name}: cannot run {argv[0]!r} (fix: --certbot /path/to/certbot)"
+    except subprocess.TimeoutExpired:
+        return False, f"{name}: certbot did not finish in {CERTBOT_TIMEOUT} s"
+    if proc.returncode != 0:
+        return False, f"{name}: certbot renew exited {proc.returncode}: {_tail(proc.stderr or proc.stdout)}"
+    return True, f"{name}: renewed by certbot (its deploy hooks ran)"
+
+
+def state_dir_of(config_path: str) -> str:
+    if not os.path.exists(config_path):
+        return DEFAULT_STATE_DIR
+    return load_config(config_path).state_dir
+
+
+def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", force_ari: bool = False,
+            dry_run: bool = False, only: Sequence[str] = (), client: Client | None = None,
+            now: float | None = None, revoked: RevocationCheck | None = None) -> AriRun:
+    run = AriRun()
+    try:
+        state_dir = state_dir_of(config_path)
+    except (SafeDeployError, OSError) as exc:
+        run.lines.append(f"error: {exc}")
+        run.failed = True
+        return run
+    subjects, run.lines, run.failed = subjects_of(config_dir, force_ari, only)
+    if not subjects:
+        run.lines.append(f"no lineage in {config_dir}/renewal/ to check" if not run.lines else
+                         f"no lineage left to check in {config_dir}/renewal/")
+        return run
+    client = client or Client()
+    before = client.requests
+    check = Pass(state_dir, client, time.time() if now is None else now, save=not dry_run, revoked=revoked)
+    outcomes = check.run(subjects)
+    run.requests = client.requests - before
+    run.lines.extend(o.line for o in outcomes)
+    run.lines.extend(check.warnings)
+    run.failed |= any(o.state == FAILED for o in outcomes)
+    certs = {s.name: s.cert for s in subjects}
+    argv = shlex.split(certbot)
+    for outcome in (o for o in outcomes if o.state == DUE):
+        if dry_run:
+            run.lines.append(f"{outcome.name}: due; would run: {shlex.join(renew_argv(argv, config_dir, outcome.name))}")
+            continue
+        ok, line = renew_one(argv, config_dir, outcome.name)
+        run.lines.append(line)
+        if ok:
+            run.renewed.append(outcome.name)
+            try:
+                mark_renewed(state_dir, outcome.name, cert_id(certs[outcome.name]), check.now)
+            except (OSError, SafeDeployError, CertIdError):
+                pass
+        else:
+            run.failed = True
+    return run
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("ari", help="renew lineages when their CA's renewal information (RFC 9773 ARI) says so")
+    p.add_argument("--config-dir", default="/etc/letsencrypt")
+    p.add_argument("--config", help="safedeploy TOML, for state_dir (default: $SAFEDEPLOY_CONFIG or "
+                   "/etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--certbot", default="certbot", help="the certbot command that renews (default: certbot)")
+    p.add_argument("--cert-name", action="append", default=[], help="only this lineage (repeatable)")
+    p.add_argument("--force-ari", action="store_true",
+                   help="also check lineages whose certbot (4.1 and later) checks ARI itself")
+    p.add_argument("--dry-run", action="store_true", help="check and print; renew nothing, keep no state")
+    p.set_defaults(func=cmd_ari)
+
+
+def cmd_ari(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.config.load import DEFAULT_PATH
+
+    config_path = args.config or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
+    run = run_ari(args.config_dir, config_path, certbot=args.certbot, force_ari=args.force_ari,
+                  dry_run=args.dry_run, only=args.cert_name)
+    for line in run.lines:
+        print(line, file=sys.stderr if " failed" in line or line.startswith("error") else sys.stdout)
+    return 1 if run.failed else 0
