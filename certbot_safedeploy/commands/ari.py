@@ -166,6 +166,8 @@ def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", forc
                 pass
         else:
             run.failed = True
+    run.lines.append(f"ari: {len(subjects)} lineage(s) checked, {run.requests} request(s) sent, "
+                     f"{len(run.renewed)} renewed" + (", with failures" if run.failed else ""))
     return run
 
 
