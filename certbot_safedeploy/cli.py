@@ -232,7 +232,8 @@ def _add_service_options(p: argparse.ArgumentParser) -> None:
 def cmd_install(args: argparse.Namespace) -> int:
     from certbot_safedeploy.commands.install import install
 
-    lines, ok = install(args.config_dir, _config_path(args.config))
+    lines, ok = install(args.config_dir, _config_path(args.config),
+                        ari_units_dir=args.units_dir if args.ari else None)
     for line in lines:
         print(line)
     return EXIT_OK if ok else EXIT_FAILED
@@ -308,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install", help="install the deploy and manual hooks; check the config")
     p.add_argument("--config-dir", default="/etc/letsencrypt")
     p.add_argument("--config", help="safedeploy TOML (default: $SAFEDEPLOY_CONFIG or /etc/letsencrypt/safedeploy.toml)")
+    p.add_argument("--ari", action="store_true", help="also write the ARI timer and service (not enabled)")
+    p.add_argument("--units-dir", default="/etc/systemd/system", help="where --ari writes the units")
     p.set_defaults(func=cmd_install)
 
     from certbot_safedeploy.commands.fleet import add_parser as add_fleet_parser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 
 from certbot_safedeploy.system import fsutil
@@ -23,13 +24,19 @@ def _place(path: str, text: str) -> str:
     return f"installed {path}"
 
 
-def install(config_dir: str, config_path: str, python: str = sys.executable) -> tuple[list[str], bool]:
-    """Install the three hooks; check the config. Returns (lines, ok)."""
+def install(config_dir: str, config_path: str, python: str = sys.executable, *,
+            ari_units_dir: str | None = None) -> tuple[list[str], bool]:
+    """Install the three hooks (and, with ``ari_units_dir``, the ARI timer, not enabled); check the config.
+    Returns (lines, ok)."""
     lines = [
         _place(os.path.join(config_dir, "renewal-hooks", "deploy", "50-safedeploy"), render("deploy", python)),
         _place(os.path.join(config_dir, "safedeploy", "manual-auth"), render("manual-auth", python)),
         _place(os.path.join(config_dir, "safedeploy", "manual-cleanup"), render("manual-cleanup", python)),
     ]
+    if ari_units_dir is not None:
+        from certbot_safedeploy.ari.timer import write_units
+
+        lines.extend(write_units(ari_units_dir, config_path, f"{shlex.quote(python)} -m certbot_safedeploy"))
     ok = True
     if os.path.exists(config_path):
         try:
