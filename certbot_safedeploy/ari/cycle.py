@@ -39,6 +39,7 @@ class Subject:
     name: str
     cert: x509.Certificate
     directory: str
+    certbot: str = ""  # the certbot version that last wrote the renewal conf
 
 
 @dataclasses.dataclass(frozen=True)

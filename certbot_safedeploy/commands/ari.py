@@ -13,27 +13,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import glob
 import os
-import re
 import shlex
 import subprocess
 import sys
 import time
 from typing import Sequence
 
-from cryptography import x509
-
-from certbot_safedeploy.ari.cycle import DUE, FAILED, Pass, RevocationCheck, Subject, mark_renewed
+from certbot_safedeploy.ari.cycle import DUE, FAILED, Pass, RevocationCheck, mark_renewed
+from certbot_safedeploy.ari.sources import subjects_of
 from certbot_safedeploy.ari.certid import CertIdError, cert_id
 from certbot_safedeploy.ari.fetch import Client
 from certbot_safedeploy.config.load import DEFAULT_STATE_DIR, load_config
 from certbot_safedeploy.errors import SafeDeployError
-from certbot_safedeploy.material.renewalconf import RenewalConf, parse_renewal_conf
 
-CERTBOT_DOES_ARI = (4, 1)
 CERTBOT_TIMEOUT = 900
-_VERSION = re.compile(r"^(\d{1,4})\.(\d{1,4})")
 
 
 @dataclasses.dataclass
@@ -42,59 +36,6 @@ class AriRun:
     renewed: list[str] = dataclasses.field(default_factory=list)
     failed: bool = False
     requests: int = 0
-
-
-def certbot_version(conf: RenewalConf) -> tuple[int, int] | None:
-    match = _VERSION.match(conf.top.get("version", ""))
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def read_conf(path: str) -> RenewalConf:
-    name = os.path.basename(path)[: -len(".conf")]
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return parse_renewal_conf(name, path, handle.read(256 * 1024))
-
-
-def read_cert(path: str) -> x509.Certificate:
-    with open(path, "rb") as handle:
-        data = handle.read(1 << 20)
-    return x509.load_pem_x509_certificate(data)
-
-
-def subjects_of(config_dir: str, force_ari: bool, only: Sequence[str] = ()) -> tuple[list[Subject], list[str], bool]:
-    """(lineages to check, lines about those skipped, any unreadable)."""
-    subjects: list[Subject] = []
-    lines: list[str] = []
-    bad = False
-    for path in sorted(glob.glob(os.path.join(config_dir, "renewal", "*.conf"))):
-        try:
-            conf = read_conf(path)
-        except OSError as exc:
-            lines.append(f"{path}: cannot read: {exc.strerror}")
-            bad = True
-            continue
-        if only and conf.name not in only:
-            continue
-        version = certbot_version(conf)
-        if version is not None and version >= CERTBOT_DOES_ARI and not force_ari:
-            lines.append(f"{conf.name}: certbot {conf.top.get('version')} checks ARI itself: left to it "
-                         "(--force-ari to check here too)")
-            continue
-        server = conf.params.get("server", "")
-        cert_path = conf.top.get("cert") or os.path.join(config_dir, "live", conf.name, "cert.pem")
-        if not server.startswith("https://"):
-            lines.append(f"{path}: no https ACME directory in 'server' ({server[:100]!r}): no ARI check")
-            bad = True
-            continue
-        try:
-            subjects.append(Subject(conf.name, read_cert(cert_path), server))
-        except OSError as exc:
-            lines.append(f"{conf.name}: cannot read {cert_path}: {exc.strerror} (fix: certbot certificates)")
-            bad = True
-        except ValueError as exc:
-            lines.append(f"{conf.name}: {cert_path} is not a PEM certificate: {exc}"[:300])
-            bad = True
-    return subjects, lines, bad
 
 
 def renew_argv(certbot: Sequence[str], config_dir: str, name: str) -> list[str]:
