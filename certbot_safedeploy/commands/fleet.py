@@ -139,10 +139,16 @@ def cmd_renew(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.rules.view import judge, render_table
 
-    _, settings, store = _context(args)
+    config, settings, store = _context(args)
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
     entries = [judge(row, now, stale, typed=store.is_postgresql) for row in store.status_rows()]
+    if settings.ari_directory:
+        from certbot_safedeploy.fleet.arisignal import stored_windows
+
+        windows = stored_windows(config.state_dir, [e.name for e in entries])
+        for entry in entries:
+            entry.ari_window = windows.get(entry.name)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=1))
     else:
