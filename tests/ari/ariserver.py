@@ -50,6 +50,7 @@ class AriServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # headers and body in one write (no Nagle/delayed-ACK stall on keep-alive)
 
             def log_message(self, *args: object) -> None:
                 pass
