@@ -38,3 +38,14 @@ def test_without_aki():
     leaf = make_cert("leaf.example", issuer=root, omit=[x509.AuthorityKeyIdentifier])
     with pytest.raises(CertIdError, match="Authority Key Identifier"):
         cert_id(leaf.cert)
+
+
+def test_agrees_with_the_acme_library():
+    acme_client = pytest.importorskip("acme.client")
+    path_component = getattr(acme_client, "_renewal_info_path_component", None)
+    if path_component is None:
+        pytest.skip("this acme has no renewalInfo support (< 4.1)")
+    root = make_cert("root", ca=True)
+    for _ in range(20):  # serials with and without the high bit set
+        leaf = make_cert("leaf.example", issuer=root, sans=["leaf.example"])
+        assert cert_id(leaf.cert) == path_component(leaf.cert)
