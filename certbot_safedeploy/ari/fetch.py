@@ -5,7 +5,8 @@ Standard library only (``urllib``): the proxy settings of the environment apply
 certbot run from a timer that sets them (``/etc/sysconfig/certbot`` on RHEL).  Every
 request has a timeout per socket step and a deadline in all, answers are capped at
 :data:`MAX_ANSWER_BYTES`, only https is spoken, and a redirect is followed only to the
-same scheme, host and port (at most :data:`MAX_REDIRECTS`).  Trust is what certbot's
+same scheme, host and port (at most :data:`MAX_REDIRECTS`).  Without a proxy, each
+worker thread keeps its connection to the CA alive between requests.  Trust is what certbot's
 requests uses: ``$REQUESTS_CA_BUNDLE`` when set, else the system's store.
 """
 
@@ -68,7 +69,9 @@ class Client:
                                                   urllib.request.HTTPSHandler(context=self.context),
                                                   _SameOriginRedirects())
         self.requests = 0  # requests sent (for tests and the benchmark)
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         self._lock = threading.Lock()
+        self._local = threading.local()  # each worker thread's kept-alive connections
         self.clock: Callable[[], float] = time.monotonic
 
     def get(self, url: str) -> Answer:
@@ -77,17 +80,11 @@ class Client:
             raise FetchError(f"refusing a non-https URL: {url[:200]}")
         with self._lock:
             self.requests += 1
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
         started = self.clock()
         try:
-            try:
-                response = self.opener.open(request, timeout=self.timeout)
-            except urllib.error.HTTPError as exc:  # a status >= 400 is an answer, with a body
-                response = exc
-            with response:
-                status = int(response.status or 0)
-                retry_after = response.headers.get("Retry-After")
-                body = self._read_capped(response, started)
+            if self._proxied(url):
+                return self._via_urllib(url, started)
+            return self._direct(url, started)
         except FetchError:
             raise
         except (socket.timeout, TimeoutError):
@@ -99,9 +96,80 @@ class Client:
             if isinstance(reason, (socket.timeout, TimeoutError)):
                 raise FetchError(f"no answer within {self.timeout:.0f} s from {_where(url)}") from None
             raise FetchError(f"cannot reach {_where(url)}: {reason}") from None
+        except ConnectionError as exc:
+            raise FetchError(f"cannot reach {_where(url)}: {exc.strerror or exc}") from None
         except (OSError, http.client.HTTPException, ValueError) as exc:
             raise FetchError(f"HTTP with {_where(url)} failed: {type(exc).__name__}: {exc}"[:300]) from None
-        return Answer(status, body, retry_after)
+
+    @staticmethod
+    def _proxied(url: str) -> bool:
+        """Whether the environment sends ``url`` through a proxy (as urllib's ProxyHandler decides)."""
+        if "https" not in urllib.request.getproxies():
+            return False
+        return not urllib.request.proxy_bypass(urllib.parse.urlsplit(url).netloc)
+
+    def _via_urllib(self, url: str, started: float) -> Answer:
+        """Through the environment's proxy: urllib's opener, a new connection per request."""
+        request = urllib.request.Request(url, headers=self._headers)
+        try:
+            response = self.opener.open(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:  # a status >= 400 is an answer, with a body
+            response = exc
+        with response:
+            return Answer(int(response.status or 0), self._read_capped(response, started),
+                          response.headers.get("Retry-After"))
+
+    def _direct(self, url: str, started: float) -> Answer:
+        """No proxy: one kept-alive connection per worker thread and origin (RFC 9112 section 9.3)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urllib.parse.urlsplit(url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            response, conn = self._exchange(parts.hostname or "", parts.port or 443, target)
+            try:
+                if response.status in (301, 302, 303, 307, 308):
+                    location = urllib.parse.urljoin(url, response.getheader("Location") or "")
+                    self._read_capped(response, started)
+                    if _origin(location) != _origin(url):
+                        raise FetchError(f"the CA redirected ({response.status}) to another host: {location[:200]}")
+                    url = location
+                    continue
+                return Answer(response.status, self._read_capped(response, started),
+                              response.getheader("Retry-After"))
+            except BaseException:
+                self._drop(conn)
+                raise
+            finally:
+                if response.will_close:
+                    self._drop(conn)
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {_where(url)}")
+
+    def _exchange(self, host: str, port: int, target: str) -> tuple[http.client.HTTPResponse,
+                                                                    http.client.HTTPSConnection]:
+        pool: dict[tuple[str, int], http.client.HTTPSConnection] = self._local.__dict__.setdefault("pool", {})
+        for attempt in (1, 2):
+            conn = pool.get((host, port))
+            reused = conn is not None
+            if conn is None:
+                conn = pool[(host, port)] = http.client.HTTPSConnection(host, port, timeout=self.timeout,
+                                                                        context=self.context)
+            try:
+                conn.request("GET", target, headers=self._headers)
+                return conn.getresponse(), conn
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self._drop(conn)
+                if not reused or attempt == 2:  # only a kept-alive connection the server closed is retried
+                    raise
+            except BaseException:
+                self._drop(conn)
+                raise
+        raise AssertionError("unreachable")
+
+    def _drop(self, conn: http.client.HTTPSConnection) -> None:
+        pool: dict[tuple[str, int], http.client.HTTPSConnection] = self._local.__dict__.get("pool", {})
+        for key, value in list(pool.items()):
+            if value is conn:
+                del pool[key]
+        conn.close()
 
     def _read_capped(self, response: IO[bytes], started: float) -> bytes:
         chunks: list[bytes] = []

@@ -42,6 +42,7 @@ class AriServer:
         self.ca_file, cert, key = make_listener_cert(Path(self._tmp.name))
         self.routes: dict[str, Reply] = {}
         self.counts: dict[str, int] = {}
+        self.connections = 0
         self.lock = threading.Lock()
         now = datetime.datetime.now(datetime.timezone.utc)
         self.default = Reply(200, window_body(now + datetime.timedelta(days=20), now + datetime.timedelta(days=22)),
@@ -54,6 +55,11 @@ class AriServer:
 
             def log_message(self, *args: object) -> None:
                 pass
+
+            def setup(self) -> None:  # one handler per connection
+                super().setup()
+                with server.lock:
+                    server.connections += 1
 
             def do_GET(self) -> None:
                 with server.lock:

@@ -129,6 +129,7 @@ def test_retry_after_is_honoured_across_runs(server, client, tmp_path, leaf):
     subjects = [Subject(f"n{i}.example", c, server.directory) for i, c in enumerate(certs)]
     first = Pass(str(tmp_path), client, time.time()).run(subjects)
     assert {o.state for o in first} == {WAITING} and server.total() == 20 and client.requests == 21
+    assert server.connections <= 4  # each of the 4 workers keeps its connection alive
     again = Client(cafile=str(server.ca_file))
     second = Pass(str(tmp_path), again, time.time() + 3600).run(subjects)
     assert again.requests == 0 and server.total() == 20
