@@ -34,17 +34,17 @@ def read_cert(path: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(data)
 
 
-def subjects_of(config_dir: str, force_ari: bool, only: Sequence[str] = ()) -> tuple[list[Subject], list[str], bool]:
-    """(lineages to check, lines about those skipped, any unreadable)."""
+def subjects_of(config_dir: str, force_ari: bool,
+                only: Sequence[str] = ()) -> tuple[list[Subject], list[str], list[str]]:
+    """(lineages to check, lines about those left to certbot, lines about those unreadable)."""
     subjects: list[Subject] = []
     lines: list[str] = []
-    bad = False
+    problems: list[str] = []
     for path in sorted(glob.glob(os.path.join(config_dir, "renewal", "*.conf"))):
         try:
             conf = read_conf(path)
         except OSError as exc:
-            lines.append(f"{path}: cannot read: {exc.strerror}")
-            bad = True
+            problems.append(f"{path}: cannot read: {exc.strerror}")
             continue
         if only and conf.name not in only:
             continue
@@ -56,15 +56,12 @@ def subjects_of(config_dir: str, force_ari: bool, only: Sequence[str] = ()) -> t
         server = conf.params.get("server", "")
         cert_path = conf.top.get("cert") or os.path.join(config_dir, "live", conf.name, "cert.pem")
         if not server.startswith("https://"):
-            lines.append(f"{path}: no https ACME directory in 'server' ({server[:100]!r}): no ARI check")
-            bad = True
+            problems.append(f"{path}: no https ACME directory in 'server' ({server[:100]!r}): no ARI check")
             continue
         try:
             subjects.append(Subject(conf.name, read_cert(cert_path), server, conf.top.get("version", "")))
         except OSError as exc:
-            lines.append(f"{conf.name}: cannot read {cert_path}: {exc.strerror} (fix: certbot certificates)")
-            bad = True
+            problems.append(f"{conf.name}: cannot read {cert_path}: {exc.strerror} (fix: certbot certificates)")
         except ValueError as exc:
-            lines.append(f"{conf.name}: {cert_path} is not a PEM certificate: {exc}"[:300])
-            bad = True
-    return subjects, lines, bad
+            problems.append(f"{conf.name}: {cert_path} is not a PEM certificate: {exc}"[:300])
+    return subjects, lines, problems

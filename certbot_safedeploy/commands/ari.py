@@ -34,8 +34,16 @@ CERTBOT_TIMEOUT = 900
 class AriRun:
     lines: list[str] = dataclasses.field(default_factory=list)
     renewed: list[str] = dataclasses.field(default_factory=list)
-    failed: bool = False
+    problems: list[str] = dataclasses.field(default_factory=list)  # the lines that make the run fail
     requests: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    def problem(self, line: str) -> None:
+        self.lines.append(line)
+        self.problems.append(line)
 
 
 def renew_argv(certbot: Sequence[str], config_dir: str, name: str) -> list[str]:
@@ -75,10 +83,21 @@ def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", forc
     try:
         state_dir = state_dir_of(config_path)
     except (SafeDeployError, OSError) as exc:
-        run.lines.append(f"error: {exc}")
-        run.failed = True
+        run.problem(f"error: {exc}")
         return run
-    subjects, run.lines, run.failed = subjects_of(config_dir, force_ari, only)
+    try:
+        argv = shlex.split(certbot)
+    except ValueError as exc:
+        argv = []
+        run.problem(f"error: --certbot {certbot!r}: {exc}")
+    if not argv:
+        if not run.problems:
+            run.problem("error: --certbot is empty")
+        return run
+    subjects, lines, problems = subjects_of(config_dir, force_ari, only)
+    run.lines.extend(lines)
+    for line in problems:
+        run.problem(line)
     if not subjects:
         run.lines.append(f"no lineage in {config_dir}/renewal/ to check" if not run.lines else
                          f"no lineage left to check in {config_dir}/renewal/")
@@ -88,25 +107,22 @@ def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", forc
     check = Pass(state_dir, client, time.time() if now is None else now, save=not dry_run, revoked=revoked)
     outcomes = check.run(subjects)
     run.requests = client.requests - before
-    run.lines.extend(o.line for o in outcomes)
+    for outcome in outcomes:
+        (run.problem if outcome.state == FAILED else run.lines.append)(outcome.line)
     run.lines.extend(check.warnings)
-    run.failed |= any(o.state == FAILED for o in outcomes)
     certs = {s.name: s.cert for s in subjects}
-    argv = shlex.split(certbot)
     for outcome in (o for o in outcomes if o.state == DUE):
         if dry_run:
             run.lines.append(f"{outcome.name}: due; would run: {shlex.join(renew_argv(argv, config_dir, outcome.name))}")
             continue
         ok, line = renew_one(argv, config_dir, outcome.name)
-        run.lines.append(line)
+        (run.lines.append if ok else run.problem)(line)
         if ok:
             run.renewed.append(outcome.name)
             try:
                 mark_renewed(state_dir, outcome.name, cert_id(certs[outcome.name]), check.now)
             except (OSError, SafeDeployError, CertIdError):
                 pass
-        else:
-            run.failed = True
     run.lines.append(f"ari: {len(subjects)} lineage(s) checked, {run.requests} request(s) sent, "
                      f"{len(run.renewed)} renewed" + (", with failures" if run.failed else ""))
     return run
@@ -132,5 +148,5 @@ def cmd_ari(args: argparse.Namespace) -> int:
     run = run_ari(args.config_dir, config_path, certbot=args.certbot, force_ari=args.force_ari,
                   dry_run=args.dry_run, only=args.cert_name)
     for line in run.lines:
-        print(line, file=sys.stderr if " failed" in line or line.startswith("error") else sys.stdout)
+        print(line, file=sys.stderr if line in run.problems else sys.stdout)
     return 1 if run.failed else 0

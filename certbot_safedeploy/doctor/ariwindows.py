@@ -49,8 +49,8 @@ def _finding(subject: Subject, outcome: Outcome, source: str, timer: bool) -> Fi
 
 def ari_findings(config_dir: str, state_dir: str, system_root: str = "/", *, client: Client | None = None,
                  now: float | None = None) -> list[Finding]:
-    subjects, skipped, _ = subjects_of(config_dir, force_ari=True)
-    out = [report.warning(os.path.join(config_dir, "renewal"), CHECK, line) for line in skipped]
+    subjects, _, unreadable = subjects_of(config_dir, force_ari=True)
+    out = [report.warning(os.path.join(config_dir, "renewal"), CHECK, line) for line in unreadable]
     if not subjects:
         return out
     check = Pass(state_dir, client or Client(), time.time() if now is None else now, save=False)

@@ -118,3 +118,24 @@ def test_the_parser():
     args = build_parser().parse_args(["ari", "--config-dir", "/x", "--certbot", "/usr/bin/certbot", "--force-ari",
                                       "--dry-run"])
     assert (args.config_dir, args.certbot, args.force_ari, args.dry_run) == ("/x", "/usr/bin/certbot", True, True)
+
+
+def test_a_bad_certbot_command_is_one_line(tmp_path, client):
+    run = run_ari(str(tmp_path / "le"), config_file(tmp_path), certbot="certbot 'unbalanced", client=client)
+    assert run.failed and run.lines == ["error: --certbot \"certbot 'unbalanced\": No closing quotation"]
+
+
+def test_failures_go_to_stderr_and_the_rest_to_stdout(tmp_path, server, leaf, ca):
+    import subprocess
+    cfg = tmp_path / "le"
+    good, bad = leaf("good.example"), leaf("bad.example")
+    lineage(cfg, "good.example", good, ca, server.directory)
+    lineage(cfg, "bad.example", bad, ca, server.directory)
+    server.routes[server.info_path(cert_id(bad.cert))] = Reply(200, b"nonsense")
+    proc = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "ari", "--config-dir", str(cfg), "--config",
+                           config_file(tmp_path), "--certbot", "false"], capture_output=True, text=True,
+                          env=dict(os.environ, REQUESTS_CA_BUNDLE=str(server.ca_file)), timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [line for line in proc.stderr.splitlines() if line.startswith("bad.example:")]
+    assert len(proc.stderr.splitlines()) == 1 and "the answer is not JSON" in proc.stderr
+    assert "good.example: renew at" in proc.stdout and "with failures" in proc.stdout
