@@ -37,7 +37,8 @@ Type=oneshot
 EnvironmentFile=-/etc/sysconfig/certbot
 EnvironmentFile=-/etc/default/certbot
 # Exit 0 nothing failed; 1 a check or a renewal failed (one line each in the journal).
-ExecStart={exec} ari --config-dir /etc/letsencrypt --config {config}
+# --interval: the timer's period plus its random delay (RFC 9773 4.2: a time before the next run is acted on now)
+ExecStart={exec} ari --config-dir /etc/letsencrypt --config {config} --interval 25200
 TimeoutStartSec=2h
 PrivateTmp=yes
 SyslogIdentifier=certbot-safedeploy

@@ -78,7 +78,10 @@ def state_dir_of(config_path: str) -> str:
 
 def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", force_ari: bool = False,
             dry_run: bool = False, only: Sequence[str] = (), client: Client | None = None,
-            now: float | None = None, revoked: RevocationCheck | None = None) -> AriRun:
+            now: float | None = None, revoked: RevocationCheck | None = None,
+            interval: float | None = None) -> AriRun:
+    """One pass; ``interval``: seconds until this job runs again, if known (RFC 9773 section 4.2,
+    step 4: a time chosen before the next run is acted on now)."""
     run = AriRun()
     try:
         state_dir = state_dir_of(config_path)
@@ -104,7 +107,9 @@ def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", forc
         return run
     client = client or Client()
     before = client.requests
-    check = Pass(state_dir, client, time.time() if now is None else now, save=not dry_run, revoked=revoked)
+    started = time.time() if now is None else now
+    check = Pass(state_dir, client, started, save=not dry_run, revoked=revoked,
+                 next_wake=started + interval if interval else None)
     outcomes = check.run(subjects)
     run.requests = client.requests - before
     for outcome in outcomes:
@@ -137,8 +142,16 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("--cert-name", action="append", default=[], help="only this lineage (repeatable)")
     p.add_argument("--force-ari", action="store_true",
                    help="also check lineages whose certbot (4.1 and later) checks ARI itself")
+    p.add_argument("--interval", type=_seconds, metavar="SECONDS",
+                   help="how often this job runs (the timer: 25200): a renewal time before the next run is due now")
     p.add_argument("--dry-run", action="store_true", help="check and print; renew nothing, keep no state")
     p.set_defaults(func=cmd_ari)
+
+
+def _seconds(text: str) -> float:
+    if not text.isdigit() or not 60 <= int(text) <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected whole seconds from 60 to 604800")
+    return float(text)
 
 
 def cmd_ari(args: argparse.Namespace) -> int:
@@ -146,7 +159,7 @@ def cmd_ari(args: argparse.Namespace) -> int:
 
     config_path = args.config or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
     run = run_ari(args.config_dir, config_path, certbot=args.certbot, force_ari=args.force_ari,
-                  dry_run=args.dry_run, only=args.cert_name)
+                  dry_run=args.dry_run, only=args.cert_name, interval=args.interval)
     for line in run.lines:
         print(line, file=sys.stderr if line in run.problems else sys.stdout)
     return 1 if run.failed else 0

@@ -139,3 +139,13 @@ def test_failures_go_to_stderr_and_the_rest_to_stdout(tmp_path, server, leaf, ca
     assert proc.stderr.splitlines() == [line for line in proc.stderr.splitlines() if line.startswith("bad.example:")]
     assert len(proc.stderr.splitlines()) == 1 and "the answer is not JSON" in proc.stderr
     assert "good.example: renew at" in proc.stdout and "with failures" in proc.stdout
+
+
+def test_a_time_chosen_before_the_next_run_is_due_now(tmp_path, server, client, leaf, ca):
+    cfg = tmp_path / "le"
+    soon = leaf("soon.example")
+    lineage(cfg, "soon.example", soon, ca, server.directory)
+    server.routes[server.info_path(cert_id(soon.cert))] = Reply(200, window_body(NOW + 1 * H, NOW + 2 * H))
+    assert not run_ari(str(cfg), config_file(tmp_path), certbot="true", client=client, dry_run=True).renewed
+    run = run_ari(str(cfg), config_file(tmp_path), certbot="true", client=client, interval=7 * 3600)
+    assert run.renewed == ["soon.example"] and any("comes before the next run" in line for line in run.lines)

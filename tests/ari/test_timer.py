@@ -29,7 +29,7 @@ def test_install_ari_writes_the_units_and_enables_nothing(tmp_path):
            "certbot-safedeploy-ari.timer" in proc.stdout
     service = (units / "certbot-safedeploy-ari.service").read_text()
     assert f"ExecStart={sys.executable} -m certbot_safedeploy ari --config-dir /etc/letsencrypt --config " \
-           f"{tmp_path}/none.toml" in service
+           f"{tmp_path}/none.toml --interval 25200" in service
     assert not list(units.glob("*.wants"))
     again = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert again.stdout.count("unchanged ") == 5  # 3 hooks, 2 units
