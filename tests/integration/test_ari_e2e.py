@@ -52,6 +52,18 @@ def ari(certbot: IsolatedCertbot, config: Path, *extra: str) -> subprocess.Compl
                           capture_output=True, text=True, timeout=600, env=env)
 
 
+def doctor_ari(certbot: IsolatedCertbot, config: Path, root: Path) -> dict[str, str]:
+    import json
+
+    env = dict(os.environ, PYTHONPATH=str(REPO), REQUESTS_CA_BUNDLE=str(certbot.pebble.listener_ca))
+    proc = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "doctor", "--live", "--json", "--config-dir",
+                           str(certbot.config_dir), "--config", str(config), "--system-root", str(root)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["check"] == "live-ari"]
+    assert len(found) == 1, proc.stdout
+    return found[0]
+
+
 def issue_and_serve(acme: AcmeBed, certbot: IsolatedCertbot, base: Path, name: str) -> tuple[Site, int]:
     ok(certbot.certonly([name], *acme.plugin_args(webroot_map={name: str(acme.webroot)}, dns=False)))
     site = Site(base / "site", certbot.etc / "safedeploy.toml", name, acme.pebble.issuing_roots())
@@ -76,6 +88,9 @@ def test_a_revoked_certificate_is_renewed_by_one_ari_run(acme26, tmp_path, which
             skipped = ari(certbot, site.config, "--dry-run")
             assert skipped.returncode == 0 and "would run" not in skipped.stdout, skipped.stdout + skipped.stderr
         ok(certbot.run("revoke", "--cert-name", name, "--no-delete-after-revoke", "--reason", "keycompromise"))
+        if which == "2.1":  # doctor --live: the CA's window has started and nothing renews (no ARI timer)
+            found = doctor_ari(certbot, site.config, tmp_path)
+            assert found["severity"] == "error" and "nothing renews this certificate" in found["message"], found
         proc = ari(certbot, site.config, *force)
         out = proc.stdout + proc.stderr
         with capsys.disabled():
