@@ -15,17 +15,14 @@ import argparse
 import dataclasses
 import os
 import shlex
-import subprocess
 import sys
-import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from certbot_safedeploy.ari.cycle import DUE, FAILED, Pass, RevocationCheck, mark_renewed
-from certbot_safedeploy.ari.sources import subjects_of
-from certbot_safedeploy.ari.certid import CertIdError, cert_id
-from certbot_safedeploy.ari.fetch import Client
-from certbot_safedeploy.config.load import DEFAULT_STATE_DIR, load_config
-from certbot_safedeploy.errors import SafeDeployError
+# cli.py builds every parser, the deploy hook's included: the ARI machinery (cryptography,
+# urllib, ssl, threads) is imported when `ari` runs, not when this module is.
+if TYPE_CHECKING:
+    from certbot_safedeploy.ari.cycle import RevocationCheck
+    from certbot_safedeploy.ari.fetch import Client
 
 CERTBOT_TIMEOUT = 900
 
@@ -57,6 +54,8 @@ def _tail(text: str, lines: int = 4) -> str:
 
 
 def renew_one(certbot: Sequence[str], config_dir: str, name: str) -> tuple[bool, str]:
+    import subprocess
+
     argv = renew_argv(certbot, config_dir, name)
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=CERTBOT_TIMEOUT,
@@ -71,17 +70,27 @@ def renew_one(certbot: Sequence[str], config_dir: str, name: str) -> tuple[bool,
 
 
 def state_dir_of(config_path: str) -> str:
+    from certbot_safedeploy.config.load import DEFAULT_STATE_DIR, load_config
+
     if not os.path.exists(config_path):
         return DEFAULT_STATE_DIR
     return load_config(config_path).state_dir
 
 
 def run_ari(config_dir: str, config_path: str, *, certbot: str = "certbot", force_ari: bool = False,
-            dry_run: bool = False, only: Sequence[str] = (), client: Client | None = None,
-            now: float | None = None, revoked: RevocationCheck | None = None,
+            dry_run: bool = False, only: Sequence[str] = (), client: "Client | None" = None,
+            now: float | None = None, revoked: "RevocationCheck | None" = None,
             interval: float | None = None) -> AriRun:
     """One pass; ``interval``: seconds until this job runs again, if known (RFC 9773 section 4.2,
     step 4: a time chosen before the next run is acted on now)."""
+    import time
+
+    from certbot_safedeploy.ari.certid import CertIdError, cert_id
+    from certbot_safedeploy.ari.cycle import DUE, FAILED, Pass, mark_renewed
+    from certbot_safedeploy.ari.fetch import Client
+    from certbot_safedeploy.ari.sources import subjects_of
+    from certbot_safedeploy.errors import SafeDeployError
+
     run = AriRun()
     try:
         state_dir = state_dir_of(config_path)

@@ -149,3 +149,13 @@ def test_a_time_chosen_before_the_next_run_is_due_now(tmp_path, server, client, 
     assert not run_ari(str(cfg), config_file(tmp_path), certbot="true", client=client, dry_run=True).renewed
     run = run_ari(str(cfg), config_file(tmp_path), certbot="true", client=client, interval=7 * 3600)
     assert run.renewed == ["soon.example"] and any("comes before the next run" in line for line in run.lines)
+
+
+def test_building_the_parser_loads_no_ari_machinery():
+    """cli.py builds every parser for the deploy hook too: `ari` must not widen its import path."""
+    import subprocess
+    code = ("import sys; from certbot_safedeploy.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('certbot_safedeploy.ari', 'cryptography', "
+            "'ssl', 'concurrent', 'http.client'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
