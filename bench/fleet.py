@@ -37,11 +37,12 @@ sys.path.insert(0, str(REPO))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
-from certbot_safedeploy.fleet import central, wire  # noqa: E402
+from certbot_safedeploy.fleet import central  # noqa: E402
+from certbot_safedeploy.fleet.db import wire  # noqa: E402
 from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, serial_hex  # noqa: E402
 from certbot_safedeploy.config.fleet_section import settings_from_table  # noqa: E402
 from certbot_safedeploy.fleet.db.store import Store  # noqa: E402
-from certbot_safedeploy.verify.pins import pin_of_certificate  # noqa: E402
+from certbot_safedeploy.verify.pincheck import pin_of_certificate  # noqa: E402
 from tests.integration.netns import enter_private_netns  # noqa: E402
 from tests.integration.postgres import Postgres, pg_bin  # noqa: E402
 from tests.pki import Pki  # noqa: E402

@@ -18,20 +18,20 @@ from typing import Any, Mapping
 from certbot_safedeploy.challenges.dns01 import Dns01Solver, TxtRecord
 from certbot_safedeploy.challenges.http01 import Http01Solver, HttpChallenge
 from certbot_safedeploy.challenges.progress import Progress
-from certbot_safedeploy.config.challenge_section import ChallengeSettings, check_key_paths, settings_from_table
+from certbot_safedeploy.config.challenge_section import ChallengeSettings
 from certbot_safedeploy.challenges.state import ManualState
-from certbot_safedeploy.challenges.validate import check_domain, check_token
+from certbot_safedeploy.syntax.acme_values import check_domain, check_token
 from certbot_safedeploy.challenges.webroot import CreatedToken
-from certbot_safedeploy.config.load import Config, load_config
+from certbot_safedeploy.config.model import Config
+from certbot_safedeploy.config.load import check_key_paths, config_path, load_config
 from certbot_safedeploy.errors import ChallengeError, SafeDeployError
 
 
 def _settings(config: Config) -> ChallengeSettings:
-    table = config.raw_sections.get("challenge")
-    if not isinstance(table, dict):
+    settings = config.challenge
+    if settings is None:
         raise ChallengeError("the config has no [challenge] table", path=config.source,
                              fix="add [challenge] with webroot_map and/or nsupdate_server + tsig_key")
-    settings = settings_from_table(table, config.source)
     check_key_paths(settings, config.source)
     return settings
 
@@ -155,17 +155,11 @@ def manual_cleanup(env: Mapping[str, str], config: Config) -> None:
             _hand_over_dirs(entry, entries)
 
 
-def _config_path() -> str:
-    from certbot_safedeploy.config.load import DEFAULT_PATH
-
-    return os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
-
-
 def run_hook(kind: str) -> int:
     """``hooks/manual-auth`` and ``hooks/manual-cleanup`` call this."""
     config: Config | None = None
     try:
-        config = load_config(_config_path())
+        config = load_config(config_path())
         if kind == "auth":
             print(manual_auth(os.environ, config))
         else:
@@ -181,7 +175,7 @@ def run_hook(kind: str) -> int:
         sys.stderr.write(f"safedeploy manual-{kind} for {domain} failed: {exc}\n")
         from certbot_safedeploy.report.notify import notify_failure
 
-        table = config.raw_sections.get("notify", {}) if config else {}  # a broken config: syslog only
-        notify_failure(f"manual-{kind}", domain, str(exc), _config_path(), table=table)
+        # a broken config: syslog only
+        notify_failure(f"manual-{kind}", domain, str(exc), settings=config.notify if config else None)
         return 1
     return 0

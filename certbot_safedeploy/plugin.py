@@ -29,12 +29,12 @@ from certbot_safedeploy.config.challenge_section import (
     SELF_CHECK_MODES,
     UNREACHABLE_MODES,
     ChallengeSettings,
-    check_key_paths,
-    settings_from_file,
 )
-from certbot_safedeploy.challenges.validate import parse_webroot_map
+from certbot_safedeploy.config.load import check_key_paths, config_path, load_config, load_plugin_config
+from certbot_safedeploy.syntax.acme_values import parse_webroot_map
 from certbot_safedeploy.challenges.webroot import CreatedToken
 from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.report.notify import NotifySettings
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
         self._settings: ChallengeSettings | None = None
         self._tokens: List[CreatedToken] = []
         self._records: List[TxtRecord] = []
+        self._notify_settings: NotifySettings | None = None  # the config's [notify], once read
 
     # -- certbot interface -------------------------------------------------
     def more_info(self) -> str:
@@ -155,11 +156,16 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
         """Report through the [notify] channels of the safedeploy config, if there is one."""
         import os
 
-        from certbot_safedeploy.config.load import DEFAULT_PATH
         from certbot_safedeploy.report.notify import notify_failure
 
-        path = self.conf("config") or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
-        notify_failure("plugin", subject, message, path)
+        settings = self._notify_settings
+        path = config_path(self.conf("config"))
+        if settings is None and os.path.exists(path):  # no --safedeploy-config: the hooks' config, if any
+            try:
+                settings = load_config(path, sections=("notify",)).notify
+            except (SafeDeployError, OSError) as exc:  # the config itself may be what failed: syslog only
+                logger.warning("safedeploy: cannot read [notify] from %s: %s", path, exc)
+        notify_failure("plugin", subject, message, settings=settings)
 
     def _warn(self, message: str) -> None:
         logger.warning("safedeploy: %s", message)
@@ -192,7 +198,8 @@ class Authenticator(common.Plugin, interfaces.Authenticator):
             overrides = self._overrides()
             path = self.conf("config")
             if path:
-                settings = settings_from_file(path, overrides)
+                settings, config = load_plugin_config(path, overrides)
+                self._notify_settings = config.notify
             else:
                 settings = ChallengeSettings(**overrides)
                 check_key_paths(settings)

@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from certbot_safedeploy.verify.pins import pin_of_certificate
+from certbot_safedeploy.verify.pincheck import pin_of_certificate
 from tests.pki import Pki, write_lineage
 
 

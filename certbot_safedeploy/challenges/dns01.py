@@ -22,7 +22,8 @@ from certbot_safedeploy.challenges.dnsclient import DnsClient
 from certbot_safedeploy.challenges.locate import Locator, Target
 from certbot_safedeploy.challenges.progress import Progress
 from certbot_safedeploy.challenges.propagation import Server, servers_for, wait_for_propagation
-from certbot_safedeploy.config.challenge_section import ChallengeSettings, check_key_paths
+from certbot_safedeploy.config.challenge_section import ChallengeSettings
+from certbot_safedeploy.config.load import check_key_paths
 from certbot_safedeploy.challenges.tsigkey import TsigKey, parse_key_file
 
 log = logging.getLogger(__name__)

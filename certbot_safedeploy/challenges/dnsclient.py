@@ -21,7 +21,7 @@ import dns.rdatatype
 import dns.tsig
 
 from certbot_safedeploy.errors import ChallengeError
-from certbot_safedeploy.system.fsutil import split_host_port
+from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.challenges.dnsmsg import build_update, diagnose_rcode, diagnose_tsig_error, flavour_of
 from certbot_safedeploy.challenges.tsigkey import TsigKey
 

@@ -14,7 +14,7 @@ import socket
 import ssl
 import urllib.parse
 
-from certbot_safedeploy.challenges.validate import check_token
+from certbot_safedeploy.syntax.acme_values import check_token
 
 MAX_REDIRECTS = 10
 MAX_BODY = 4096

@@ -26,7 +26,7 @@ import dns.rcode
 import dns.rdatatype
 
 from certbot_safedeploy.errors import ChallengeError
-from certbot_safedeploy.system.fsutil import split_host_port
+from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.challenges.dnsclient import NETWORK_ERRORS, query, resolve_host
 from certbot_safedeploy.config.challenge_section import ChallengeSettings
 

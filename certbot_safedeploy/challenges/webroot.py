@@ -15,7 +15,7 @@ from typing import Sequence
 
 from certbot_safedeploy.system import fsutil
 from certbot_safedeploy.errors import ChallengeError
-from certbot_safedeploy.challenges.validate import check_token
+from certbot_safedeploy.syntax.acme_values import check_token
 
 CHALLENGE_DIR = (".well-known", "acme-challenge")
 

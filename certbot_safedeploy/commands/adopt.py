@@ -8,10 +8,13 @@ any config (root-owned, not group/other writable).
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
+import sys
 from typing import Mapping
 
+from certbot_safedeploy.commands.output import EXIT_FAILED, EXIT_OK
 from certbot_safedeploy.system import fsutil
 from certbot_safedeploy.config.load import load_config, parse_config
 from certbot_safedeploy.errors import ConfigError, SafeDeployError
@@ -29,7 +32,11 @@ def proposals_for(lineage: str, config_dir: str, config_path: str, *, service: s
     only = [service] if service else []
     found = survey(config_dir, config, system_root=system_root, locations=locations, only=only, connect=connect)
     proposals = [p for (_, name), p in sorted(found.proposals.items()) if name == lineage]
-    if proposals or not service:
+    if proposals:
+        from certbot_safedeploy.doctor.clientuse import client_uses, declare_client_use
+
+        return declare_client_use(proposals, client_uses(system_root, locations, only), config_dir, lineage)
+    if not service:
         return proposals
     installed = [s for s in read_installed(system_root, locations, only) if not s.error]
     if not installed:
@@ -79,3 +86,21 @@ def append_targets(config_path: str, proposals: list[Proposal]) -> str:
     fsutil.write_file_atomic(config_path, text.encode("utf-8"), fsutil.FileSpec(mode=mode & 0o7755, uid=0, gid=0))
     load_config(config_path)  # checked like any config: owner, mode, destinations
     return f"appended {len(proposals)} target(s) to {config_path}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.config.load import config_path
+
+    lineage = os.path.basename(os.path.normpath(args.lineage))
+    path = config_path(args.config)
+    proposals = proposals_for(lineage, args.config_dir, path, service=args.service, system_root=args.system_root,
+                              locations=dict(args.service_config), connect=args.connect)
+    if not proposals:
+        print(f"no installed service reads {args.config_dir}/live/{lineage}/ or archive/{lineage}/; "
+              "name one with --service to get its preset's target", file=sys.stderr)
+        return EXIT_FAILED
+    for line in render(proposals, lineage, args.config_dir, path):
+        print(line)
+    if args.write:
+        print(append_targets(path, proposals))
+    return EXIT_OK

@@ -154,7 +154,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("--interval", type=_seconds, metavar="SECONDS",
                    help="how often this job runs (the timer: 25200): a renewal time before the next run is due now")
     p.add_argument("--dry-run", action="store_true", help="check and print; renew nothing, keep no state")
-    p.set_defaults(func=cmd_ari)
+    p.set_defaults(command_module="ari")
 
 
 def _seconds(text: str) -> float:
@@ -163,12 +163,13 @@ def _seconds(text: str) -> float:
     return float(text)
 
 
-def cmd_ari(args: argparse.Namespace) -> int:
-    from certbot_safedeploy.config.load import DEFAULT_PATH
+def run(args: argparse.Namespace) -> int:
+    """The ``ari`` subcommand (cli.py dispatches here)."""
+    from certbot_safedeploy.config.load import config_path as default_config
 
-    config_path = args.config or os.environ.get("SAFEDEPLOY_CONFIG") or DEFAULT_PATH
-    run = run_ari(args.config_dir, config_path, certbot=args.certbot, force_ari=args.force_ari,
-                  dry_run=args.dry_run, only=args.cert_name, interval=args.interval)
-    for line in run.lines:
-        print(line, file=sys.stderr if line in run.problems else sys.stdout)
-    return 1 if run.failed else 0
+    config_path = default_config(args.config)
+    result = run_ari(args.config_dir, config_path, certbot=args.certbot, force_ari=args.force_ari,
+                     dry_run=args.dry_run, only=args.cert_name, interval=args.interval)
+    for line in result.lines:
+        print(line, file=sys.stderr if line in result.problems else sys.stdout)
+    return 1 if result.failed else 0

@@ -1,8 +1,8 @@
-"""``certbot-safedeploy fleet ...``: argument parsing and exit codes only.
+"""``certbot-safedeploy fleet ...``: its subcommands' parser and bodies.
 
 Imports stay lazy: a ``fleet pull`` that finds nothing new loads the database
 driver (psycopg or sqlite3) and nothing else heavy: not SQLAlchemy, not
-cryptography, not the deploy pipeline (:mod:`.wire`).
+cryptography, not the deploy pipeline (:mod:`certbot_safedeploy.fleet.db.wire`).
 """
 
 from __future__ import annotations
@@ -17,16 +17,12 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
-    from certbot_safedeploy.cli import _config_path
-    from certbot_safedeploy.config.load import load_config
-    from certbot_safedeploy.errors import ConfigError
-    from certbot_safedeploy.config.fleet_section import FleetSettingsError, settings_from_table
+    from certbot_safedeploy.config.fleet_section import fleet_defaults
+    from certbot_safedeploy.config.load import config_path, load_config
 
-    config = load_config(_config_path(args.config))
-    try:
-        settings = settings_from_table(config.raw_sections.get("fleet", {}), config.state_dir)
-    except FleetSettingsError as exc:  # pragma: no cover - load_config checked it already
-        raise ConfigError(f"fleet.{exc.key}: {exc.message}", path=config.source, fix=exc.fix) from None
+    config = load_config(config_path(args.config))
+    # no [fleet] table: the defaults (a store in state_dir, this host's FQDN)
+    settings = config.fleet or fleet_defaults(config.state_dir)
     return config, settings
 
 
@@ -105,7 +101,7 @@ def _record(config: Any, out: Any) -> None:
     from certbot_safedeploy.report.status import record_deploy
 
     try:
-        record_deploy(config.raw_sections.get("status"), out.name,
+        record_deploy(config.status, out.name,
                       [t.name for t in config.targets_for(out.name)], out.outcome, out.exit_code, None)
     except OSError as exc:
         print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
@@ -114,7 +110,7 @@ def _record(config: Any, out: Any) -> None:
 def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) -> None:
     from certbot_safedeploy.report.notify import notify_failure
 
-    notify_failure(step, subject, message, config.source, table=config.raw_sections.get("notify", {}), **extra)
+    notify_failure(step, subject, message, settings=config.notify, **extra)
 
 
 def cmd_renew(args: argparse.Namespace) -> int:
@@ -139,18 +135,26 @@ def cmd_renew(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.rules.view import judge, render_table
 
-    config, settings, store = _context(args)
+    from certbot_safedeploy.fleet.db.wire import DirectStore
+
+    config, settings = _settings(args)
+    store = DirectStore(settings)  # a read: the driver directly, no SQLAlchemy (as a pull)
+    try:
+        rows = store.status_rows()
+    finally:
+        store.close()
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
-    entries = [judge(row, now, stale, typed=store.is_postgresql) for row in store.status_rows()]
-    if settings.ari_directory:
+    entries = [judge(row, now, stale, typed=False) for row in rows]
+    if settings.ari_directory:  # the last window each certificate's ARI check saw (no request)
         from certbot_safedeploy.fleet.arisignal import stored_windows
 
         windows = stored_windows(config.state_dir, [e.name for e in entries])
         for entry in entries:
             entry.ari_window = windows.get(entry.name)
     if args.json:
-        print(json.dumps([e.as_dict() for e in entries], indent=1))
+        # one entry a line: still one JSON array, and json's C encoder does the work (indent= disables it)
+        print("[\n" + ",\n".join(json.dumps(e.as_dict()) for e in entries) + "\n]")
     else:
         print(render_table(entries, now, color=sys.stdout.isatty()))
     return EXIT_OK if all(e.ok for e in entries) else EXIT_FAILED
@@ -224,11 +228,11 @@ def cmd_grant(args: argparse.Namespace) -> int:
 def cmd_units(args: argparse.Namespace) -> int:
     import os
 
-    from certbot_safedeploy.cli import _config_path
+    from certbot_safedeploy.config.load import config_path
     from certbot_safedeploy.fleet.units import write_units
 
     roles = ("pull", "renew") if args.role == "both" else (args.role,)
-    config = os.path.abspath(_config_path(args.config))
+    config = os.path.abspath(config_path(args.config))
     for path in write_units(args.dest, roles, config):
         print(f"wrote {path}")
     timers = " ".join(f"certbot-safedeploy-fleet-{r}.timer" for r in roles)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
 
+from certbot_safedeploy.commands.output import EXIT_FAILED, EXIT_OK
 from certbot_safedeploy.system import fsutil
 from certbot_safedeploy.config.load import load_config
 from certbot_safedeploy.errors import SafeDeployError
@@ -47,7 +49,17 @@ def install(config_dir: str, config_path: str, python: str = sys.executable, *,
             ok = False
     else:
         lines.append(f"config {config_path} does not exist yet: deploys are a logged no-op until it does "
-                     "(see README.rst)")
+                     "(see docs/deploy.rst, or man certbot-safedeploy)")
     auth, cleanup = (os.path.join(config_dir, "safedeploy", n) for n in ("manual-auth", "manual-cleanup"))
     lines.append(f"manual certificates: --manual-auth-hook {auth} --manual-cleanup-hook {cleanup}")
     return lines, ok
+
+
+def run(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.config.load import config_path
+
+    lines, ok = install(args.config_dir, config_path(args.config),
+                        ari_units_dir=args.units_dir if args.ari else None)
+    for line in lines:
+        print(line)
+    return EXIT_OK if ok else EXIT_FAILED

@@ -20,9 +20,10 @@ import dataclasses
 import os
 from typing import Any, Mapping
 
-from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.config.reader import TableReader
 from certbot_safedeploy.errors import ChallengeError
-from certbot_safedeploy.challenges.validate import check_domain, normalize_webroot_map
+from certbot_safedeploy.syntax.hostport import split_host_port
+from certbot_safedeploy.syntax.acme_values import check_domain, normalize_webroot_map
 
 SELF_CHECK_MODES = ("warn", "strict", "off")
 UNREACHABLE_MODES = ("fail", "warn")
@@ -31,7 +32,7 @@ ZONE_KEYS = ("name", "server", "tsig_key", "dns_port")
 
 
 def _check_server(text: str, what: str) -> None:
-    if fsutil.split_host_port(text, 53)[1] is None:
+    if split_host_port(text, 53)[1] is None:
         raise ChallengeError(f"{what} {text!r} is not HOST[:PORT]", fix='write it like "192.0.2.53:53"')
 
 
@@ -176,37 +177,30 @@ def settings_from_table(table: Mapping[str, Any], source: str,
         raise ChallengeError(message, path=source, fix=exc.fix) from None
 
 
-def check_key_paths(settings: ChallengeSettings, source: str = "") -> None:
-    """Every TSIG key file: absolute, owned by root (or us), not writable by group or others.
-
-    A key that others can replace lets them choose what we sign; one they can
-    read lets them update the zone (that is a warning in :func:`load_tsig_key`).
-    """
-    require_root = os.geteuid() == 0
-    if source and settings.key_paths() and os.path.isabs(source):
-        problem = fsutil.unsafe_ownership(source, require_root=require_root)
-        if problem:
-            raise ChallengeError(f"names TSIG keys, but {problem}", path=source,
-                                 fix=f"chown root:root {source} && chmod go-w {source}")
-    for path in settings.key_paths():
-        try:
-            problem = fsutil.unsafe_ownership(path, require_root=require_root)
-        except FileNotFoundError:
-            raise ChallengeError("the TSIG key file does not exist", path=path,
-                                 fix=f"create it with tsig-keygen, or fix tsig_key in {source or 'the options'}") from None
-        if problem:
-            raise ChallengeError(f"unsafe TSIG key file: {problem}", path=path,
-                                 fix=f"chown root:root {path} && chmod 0600 {path}")
+def parse_challenge(r: TableReader, value: Any) -> ChallengeSettings:
+    """The config file's ``[challenge]`` table; errors name the file, the line and the key."""
+    table = r.table(value, ["challenge"], TABLE_KEYS)
+    for key, item in table.items():
+        if key == "zone":
+            for i, zone in enumerate(r.tables(item, ["challenge", "zone"], "challenge.zone")):
+                entry = r.table(zone, ["challenge", "zone", i], ZONE_KEYS)
+                if "name" not in entry:
+                    raise r.fail(["challenge", "zone", i], "missing 'name'", f"allowed: {', '.join(ZONE_KEYS)}")
+                _check_key_types(r, entry, ["challenge", "zone", i])
+        elif key == "webroot_map":
+            r.table(item, ["challenge", "webroot_map"], tuple(item) if isinstance(item, dict) else ())
+        else:
+            _check_key_types(r, {key: item}, ["challenge"])
+    try:
+        return settings_from_table(table, r.source)
+    except ChallengeError as exc:
+        raise r.fail(["challenge"], exc.message.removeprefix("[challenge]: "), exc.fix) from None
 
 
-def settings_from_file(path: str, overrides: Mapping[str, Any]) -> ChallengeSettings:
-    """The ``[challenge]`` table of the safedeploy config at ``path``, with ``overrides`` on top."""
-    from certbot_safedeploy.config.load import load_config
-
-    if not os.path.isabs(path):
-        raise ChallengeError(f"--safedeploy-config {path!r} must be an absolute path")
-    config = load_config(path)
-    table = config.raw_sections.get("challenge", {})
-    settings = settings_from_table(table, path, overrides)
-    check_key_paths(settings, path)
-    return settings
+def _check_key_types(r: TableReader, table: Mapping[str, Any], path: list[Any]) -> None:
+    for key, value in table.items():
+        kind = _NUMBERS.get(key)
+        if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise r.fail([*path, key], "must be a number")
+        if key in _STRINGS and not isinstance(value, str):
+            raise r.fail([*path, key], "must be a string")

@@ -26,6 +26,8 @@ import re
 import socket
 from typing import Any, Callable, Mapping
 
+from certbot_safedeploy.config.reader import TableReader
+
 KEYS = ("store", "store_password_file", "server", "key_dir", "certbot", "renew_fraction",
         "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours",
         "reprobe_minutes", "ari_directory")
@@ -47,6 +49,7 @@ class FleetSettings:
     stale_after_hours: float = 26.0
     reprobe_minutes: float = 60.0
     ari_directory: str | None = None  # the CA's ACME directory, whose renewalInfo (RFC 9773) renew follows
+    certbot_given: bool = False  # the table names ``certbot``: a command run as root
 
 
 class FleetSettingsError(ValueError):
@@ -128,4 +131,19 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
         stale_after_hours=_number(table, "stale_after_hours", 26, 0.01, 24 * 90, float),
         reprobe_minutes=_number(table, "reprobe_minutes", 60, 0, 7 * 24 * 60, float),
         ari_directory=ari_directory,
+        certbot_given="certbot" in table,
     )
+
+
+def fleet_defaults(state_dir: str) -> FleetSettings:
+    """The settings of a config without a ``[fleet]`` table."""
+    return settings_from_table({}, state_dir)
+
+
+def parse_fleet(r: TableReader, value: Any, state_dir: str) -> FleetSettings:
+    """The config file's ``[fleet]`` table; errors name the file, the line and the key."""
+    table = r.table(value, ["fleet"], KEYS)
+    try:
+        return settings_from_table(table, state_dir)
+    except FleetSettingsError as exc:
+        raise r.fail(["fleet", exc.key], exc.message, exc.fix) from None

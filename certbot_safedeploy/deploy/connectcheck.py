@@ -12,8 +12,8 @@ import dataclasses
 import datetime
 from typing import Any, Sequence
 
-from certbot_safedeploy.system import fsutil
-from certbot_safedeploy.config.load import STARTTLS_PORTS, Probe
+from certbot_safedeploy.syntax.hostport import split_host_port
+from certbot_safedeploy.config.target_section import STARTTLS_PORTS, Probe
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Finding
 
@@ -38,7 +38,7 @@ class ConnectReport:
 
 def target(connect: str, servername: str | None, starttls: str | None, timeout: float) -> Probe:
     """The probe to run for ``--connect``; UsageError when ``connect`` is not host[:port]."""
-    host, port = fsutil.split_host_port(connect, STARTTLS_PORTS[starttls] if starttls else 443)
+    host, port = split_host_port(connect, STARTTLS_PORTS[starttls] if starttls else 443)
     if port is None or not host:
         raise UsageError(f"--connect {connect!r} is not HOST:PORT")
     return Probe(host, port, servername or host, timeout, starttls)

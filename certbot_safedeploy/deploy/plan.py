@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Sequence
 
-from certbot_safedeploy.config.load import Target
+from certbot_safedeploy.config.target_section import Target
 from certbot_safedeploy.system.fsutil import FileSpec, gid_of, uid_of
 from certbot_safedeploy.verify.lineagecheck import VerifiedLineage
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 from typing import Callable, Optional, Sequence
 
-from certbot_safedeploy.config.load import Probe
+from certbot_safedeploy.config.target_section import Probe
 from certbot_safedeploy.deploy.tlsclient import Served, fetch
 
 COMMAND_TIMEOUT = 120.0

@@ -7,9 +7,9 @@ import secrets
 
 from certbot_safedeploy.challenges.dns01 import Dns01Solver
 from certbot_safedeploy.challenges.http01 import Http01Solver, HttpChallenge
-from certbot_safedeploy.config.challenge_section import ChallengeSettings, settings_from_table
-from certbot_safedeploy.challenges.validate import normalize_webroot_map
-from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.config.challenge_section import ChallengeSettings
+from certbot_safedeploy.syntax.acme_values import normalize_webroot_map
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Finding
@@ -19,8 +19,8 @@ from certbot_safedeploy.doctor.snapshot import Snapshot
 def _settings_in_use(snap: Snapshot, config: Config | None) -> list[tuple[str, ChallengeSettings, list[str]]]:
     """(source, settings, names) for the [challenge] table and each safedeploy renewal conf."""
     found: list[tuple[str, ChallengeSettings, list[str]]] = []
-    if config and "challenge" in config.raw_sections:
-        s = settings_from_table(config.raw_sections["challenge"], config.source)
+    if config and config.challenge:
+        s = config.challenge
         found.append((config.source, s, sorted(s.webroot_map)))
     for lineage in snap.lineages:
         p = lineage.conf.params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.services.survey import Survey, survey
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Finding

@@ -11,16 +11,15 @@ renewalInfo, or the answer was broken) by the fleet's own policy.
 from __future__ import annotations
 
 import os
-from typing import Sequence
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Sequence
 
 from certbot_safedeploy.ari import record as records
-from certbot_safedeploy.ari.cycle import DUE, FAILED, NOT_OFFERED, WAITING, Pass, Subject
-from certbot_safedeploy.ari.fetch import Client
-from certbot_safedeploy.config.fleet_section import FleetSettings
-from certbot_safedeploy.fleet.db.store import Candidate
 from certbot_safedeploy.syntax.renewalinfo import format_time
+
+if TYPE_CHECKING:  # fleet status reads the records without SQLAlchemy, cryptography or ssl
+    from certbot_safedeploy.ari.fetch import Client
+    from certbot_safedeploy.config.fleet_section import FleetSettings
+    from certbot_safedeploy.fleet.db.store import Candidate
 
 SUBDIR = "fleet-ari"
 
@@ -29,9 +28,14 @@ def state_dir_for(state_dir: str) -> str:
     return os.path.join(state_dir, SUBDIR)
 
 
-def ari_verdicts(settings: FleetSettings, state_dir: str, candidates: Sequence[Candidate], now: float,
-                 client: Client | None = None) -> tuple[dict[str, tuple[bool, str]], list[str]]:
+def ari_verdicts(settings: "FleetSettings", state_dir: str, candidates: "Sequence[Candidate]", now: float,
+                 client: "Client | None" = None) -> tuple[dict[str, tuple[bool, str]], list[str]]:
     """({name: (due, why)} for certificates with a window, lines about the others)."""
+    from cryptography import x509
+
+    from certbot_safedeploy.ari.cycle import DUE, FAILED, NOT_OFFERED, WAITING, Pass, Subject
+    from certbot_safedeploy.ari.fetch import Client
+
     if not settings.ari_directory:
         return {}, []
     subjects, lines = [], []

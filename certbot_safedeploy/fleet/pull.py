@@ -23,7 +23,9 @@ import dataclasses
 import base64
 from typing import Protocol, Sequence
 
-from certbot_safedeploy.config.load import Config, Probe
+from certbot_safedeploy.config.target_section import Probe
+
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.localstate import KEY, NEXT_KEY, Enrollment, Installed, LocalFleet, Retry, fingerprint
 from certbot_safedeploy.fleet.rules.renewal_policy import backoff_seconds
@@ -71,7 +73,7 @@ def _choose_key(local: LocalFleet, name: str, cert_pem: bytes) -> tuple[bytes | 
         return current, KEY
     from certbot_safedeploy.fleet.rules.csr import key_pin
     from cryptography import x509
-    from certbot_safedeploy.verify.pins import pin_of_certificate
+    from certbot_safedeploy.verify.pincheck import pin_of_certificate
 
     try:
         cert_pin = pin_of_certificate(x509.load_pem_x509_certificate(cert_pem))

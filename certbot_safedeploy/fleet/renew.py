@@ -3,9 +3,9 @@
 First every enrollment is judged against the allow list (:func:`.central.accept`):
 a CSR naming anything not allowed for the server that enrolled it is refused,
 reported here, in ``fleet status`` and (once) through ``[notify]``.  Then, for each name in the store (in name order, one at a time): decide whether it
-is due (:mod:`.policy`), respect its back-off and the run's order budget, run
+is due (:mod:`.rules.renewal_policy`), respect its back-off and the run's order budget, run
 certbot with the stored CSR, check the result against the CSR's key and names
-(:mod:`.issued`), and publish it.  A failure is recorded on that name alone
+(:mod:`.rules.issued`), and publish it.  A failure is recorded on that name alone
 (back-off, last error, an attempt row) and sent to the notify channels; the
 loop goes on with the next name.
 """
@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from typing import Sequence
 
-from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.rules import renewal_policy as policy
 from certbot_safedeploy.fleet.central import accept
@@ -95,7 +95,7 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
         run.exit_code = FAILED
         if (name, server) in acceptance.new_refusals:
             send(make_report("fleet renew", name, f"refused the enrollment of server {server!r}: {why}"),
-                 config.raw_sections.get("notify"))
+                 config.notify)
     candidates = [c for c in store.candidates() if not names or c.state.name in names]
     missing = sorted(set(names) - {c.state.name for c in candidates} - {r[0] for r in acceptance.refused})
     for name in missing:
@@ -143,7 +143,7 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
                 store.record_failure(name, str(exc), now, retry)
             except FleetError as store_exc:
                 run.lines.append(f"{name}: could not record the failure: {store_exc}")
-            send(make_report("fleet renew", name, message), config.raw_sections.get("notify"))
+            send(make_report("fleet renew", name, message), config.notify)
     if not run.lines:
         run.lines.append(f"nothing due among {len(candidates)} name(s)")
     return run

@@ -6,7 +6,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from certbot_safedeploy.errors import SafeDeployError
-from certbot_safedeploy.verify import pins
+from certbot_safedeploy.verify import pincheck
 from certbot_safedeploy.verify.keys import PublicKey, load_private_key
 from certbot_safedeploy.verify.pem import PemFormatError, parse_blocks
 
@@ -44,7 +44,7 @@ def pins_of_file(path: str) -> list[tuple[str, str]]:
             what = "private key"
         else:
             continue
-        out.append((pins.pin_of_public_key(public), what))
+        out.append((pincheck.pin_of_public_key(public), what))
     if not out:
         raise SafeDeployError("no certificate, key or CSR found", path=path)
     return out

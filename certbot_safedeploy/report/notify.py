@@ -12,56 +12,78 @@ original failure or changes the exit code.
 
 from __future__ import annotations
 
-import email.message
+import dataclasses
 import json
-import os
-import smtplib
 import socket
 import subprocess
 import sys
 import time
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from certbot_safedeploy.system import syslogger
-from certbot_safedeploy.system.fsutil import split_host_port
+from certbot_safedeploy.syntax.hostport import split_host_port
 
-def _mail(mail: Mapping[str, Any], report: Mapping[str, Any]) -> None:
+FACILITY_NAMES = ("daemon", "user", "auth", *(f"local{i}" for i in range(8)))
+
+
+@dataclasses.dataclass(frozen=True)
+class MailSettings:
+    """``mail = { to, from, smtp | sendmail }``: exactly one of ``smtp`` and ``sendmail``."""
+
+    to: tuple[str, ...]
+    sender: str | None = None  # the table's ``from``
+    smtp: str | None = None  # host:port
+    sendmail: str | None = None  # absolute path
+
+
+@dataclasses.dataclass(frozen=True)
+class NotifySettings:
+    """The channels of the ``[notify]`` table; syslog is always one of them."""
+
+    mail: MailSettings | None = None
+    command: tuple[str, ...] = ()
+    syslog_facility: str = "daemon"
+
+
+def _mail(mail: MailSettings, report: Mapping[str, Any]) -> None:
+    import email.message
+    import smtplib
+
     msg = email.message.EmailMessage()
     msg["Subject"] = f"[certbot-safedeploy] {report['step']} failed for {report['subject']} on {report['host']}"
-    msg["From"] = mail.get("from") or f"root@{report['host']}"
-    msg["To"] = ", ".join(mail["to"])
+    msg["From"] = mail.sender or f"root@{report['host']}"
+    msg["To"] = ", ".join(mail.to)
     msg.set_content(f"{report['message']}\n\n{json.dumps(report, indent=2)}\n")
-    if "sendmail" in mail:
-        subprocess.run([mail["sendmail"], "-t", "-i"], input=msg.as_bytes(), check=True, timeout=60,
+    if mail.sendmail:
+        subprocess.run([mail.sendmail, "-t", "-i"], input=msg.as_bytes(), check=True, timeout=60,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return
-    host, port = split_host_port(mail["smtp"], 25)
+    host, port = split_host_port(mail.smtp or "", 25)
     with smtplib.SMTP(host, port or 25, timeout=30) as smtp:
         smtp.send_message(msg)
 
 
-def _command(argv: list[str], report: Mapping[str, Any]) -> None:
-    subprocess.run(argv, input=json.dumps(report).encode(), check=True, timeout=60,
+def _command(argv: Sequence[str], report: Mapping[str, Any]) -> None:
+    subprocess.run(list(argv), input=json.dumps(report).encode(), check=True, timeout=60,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def send(report: Mapping[str, Any], table: Mapping[str, Any] | None) -> list[str]:
+def send(report: Mapping[str, Any], settings: NotifySettings | None) -> list[str]:
     """Deliver ``report`` on every channel; return the problems (never raise)."""
-    table = table or {}
-    facility = str(table.get("syslog_facility", "daemon"))
+    settings = settings or NotifySettings()
+    facility = settings.syslog_facility
     problems: list[str] = []
     if not syslogger.log("err", f"{report['step']} failed for {report['subject']}: {report['message']}", facility):
         problems.append("syslog: no listener on /dev/log")
     for name in ("mail", "command"):
-        setting = table.get(name)
-        if not setting:
+        if not getattr(settings, name):
             continue
         try:
-            if name == "mail":
-                _mail(setting, report)
-            else:
-                _command(list(setting), report)
-        except (OSError, smtplib.SMTPException, subprocess.SubprocessError) as exc:
+            if name == "mail" and settings.mail:
+                _mail(settings.mail, report)
+            elif name == "command":
+                _command(settings.command, report)
+        except (OSError, subprocess.SubprocessError) as exc:  # smtplib.SMTPException is an OSError
             problem = f"notify {name} failed: {type(exc).__name__}: {exc}"
             problems.append(problem)
             sys.stderr.write(f"safedeploy: {problem}\n")
@@ -74,15 +96,9 @@ def make_report(step: str, subject: str, message: str, **extra: Any) -> dict[str
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
 
 
-def notify_failure(step: str, subject: str, message: str, config_path: str | None, *,
-                   table: Mapping[str, Any] | None = None, **extra: Any) -> list[str]:
-    """Report a failure through ``table`` or, if not given, the [notify] table of ``config_path``."""
-    if table is None and config_path and os.path.exists(config_path):
-        try:
-            from certbot_safedeploy.config.load import load_config
+def notify_failure(step: str, subject: str, message: str, *,
+                   settings: NotifySettings | None = None, **extra: Any) -> list[str]:
+    """Report a failure through syslog and the channels of ``settings`` (the config's [notify]).
 
-            table = load_config(config_path).raw_sections.get("notify")
-        except Exception as exc:  # the config itself may be what failed
-            sys.stderr.write(f"safedeploy: cannot read [notify] from {config_path}: {exc}\n")
-    return send(make_report(step, subject, message, **extra), table)
-
+    ``settings`` is None when the config itself could not be read: syslog alone then."""
+    return send(make_report(step, subject, message, **extra), settings)

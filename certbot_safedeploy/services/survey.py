@@ -6,7 +6,7 @@ import dataclasses
 import os
 from typing import Mapping, Sequence
 
-from certbot_safedeploy.config.load import Config
+from certbot_safedeploy.config.model import Config
 from certbot_safedeploy.errors import SafeDeployError
 from certbot_safedeploy.services.parse import Reference
 from certbot_safedeploy.services.proposal import Proposal, Trapped, classify, propose

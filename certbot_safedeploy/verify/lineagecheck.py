@@ -16,7 +16,7 @@ from cryptography import x509
 from certbot_safedeploy.verify import chain as chain_checks
 from certbot_safedeploy.verify.certinfo import describe, not_after
 from certbot_safedeploy.verify.path import validate_chain
-from certbot_safedeploy.verify import names, pins, report
+from certbot_safedeploy.verify import names, pincheck, report
 from certbot_safedeploy.verify.keys import PrivateKey, key_matches_certificate, load_private_key
 from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates, expect_private_key
 from certbot_safedeploy.verify.report import Finding, Report
@@ -137,7 +137,7 @@ def verify_lineage(
     try:
         rep.extend(chain_checks_for(full, trust, now, _path(data, CHAIN), engine, rep))
         rep.extend(names.check_names(leaf, domains, _path(data, CERT)))
-        rep.extend(pins.check_pins(full, pin_set, _path(data, FULLCHAIN)))
+        rep.extend(pincheck.check_pins(full, pin_set, _path(data, FULLCHAIN)))
     except Exception as exc:  # noqa: BLE001 - hostile input is a refusal, never a traceback
         rep.findings.append(report.error(
             _path(data, FULLCHAIN), "malformed",

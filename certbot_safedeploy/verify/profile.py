@@ -113,10 +113,7 @@ def _ca_aki_nc(cert: x509.Certificate, role: str, exts: dict[str, x509.Extension
             findings.append(_error(file, cert, role, "has an authorityKeyIdentifier without keyIdentifier"))
         if aki.value.authority_cert_issuer is not None or aki.value.authority_cert_serial_number is not None:
             findings.append(_error(file, cert, role, "has an authorityKeyIdentifier naming issuer and serial"))
-    nc = exts.get(NC)
-    if nc is not None and isinstance(nc.value, x509.NameConstraints):
-        if not nc.value.permitted_subtrees and not nc.value.excluded_subtrees:
-            findings.append(_error(file, cert, role, "has empty nameConstraints"))
+    # empty nameConstraints constrain nothing: OpenSSL, GnuTLS and NSS accept them (see .lenient)
     return findings
 
 

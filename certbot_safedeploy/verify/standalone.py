@@ -15,7 +15,7 @@ from typing import Sequence
 
 from cryptography import x509
 
-from certbot_safedeploy.verify import certinfo, names, pins, report
+from certbot_safedeploy.verify import certinfo, names, pincheck, report
 from certbot_safedeploy.verify.chain import TrustStore
 from certbot_safedeploy.verify.path import validate_chain
 from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates
@@ -81,5 +81,5 @@ def verify_cert_chain(cert_data: bytes, chain_data: bytes | None, *, trust: Trus
         rep.extend(_order_findings(leaves[0], chain, result.path, chain_file or cert_file))
     rep.extend(names.check_names(leaves[0], wanted[1:], cert_file))
     served = list(result.path) if result.path else [leaves[0], *chain]
-    rep.extend(pins.check_pins(served, pin_set, chain_file or cert_file))
+    rep.extend(pincheck.check_pins(served, pin_set, chain_file or cert_file))
     return rep

@@ -6,7 +6,7 @@ import time
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from certbot_safedeploy.config.load import Probe
+from certbot_safedeploy.config.target_section import Probe
 from certbot_safedeploy.deploy.pipeline import client_judge
 from certbot_safedeploy.deploy.service import probe_until
 from tests.pki import Pki

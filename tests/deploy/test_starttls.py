@@ -194,6 +194,6 @@ def test_ftp_over_a_real_socket_reads_the_chain(tmp_path):
 
 
 def test_config_knows_every_dialogue_and_its_port():
-    from certbot_safedeploy.config.load import STARTTLS_PORTS
+    from certbot_safedeploy.config.target_section import STARTTLS_PORTS
 
     assert tuple(STARTTLS_PORTS) == starttls.PROTOCOLS

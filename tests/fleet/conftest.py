@@ -61,7 +61,7 @@ certbot = ["{sys.executable}", "{FAKE_CERTBOT}", "{self.ca_dir}"]
 
     def open(self, config_path: Path) -> tuple:
         config = load_config(str(config_path))
-        settings = settings_from_table(config.raw_sections["fleet"], config.state_dir)
+        settings = config.fleet
         return config, settings, Store.open(settings), LocalFleet(settings.key_dir)
 
     def allow(self, config_path: Path, server: str, *domains: str) -> None:

@@ -39,7 +39,7 @@ from certbot_safedeploy.fleet import central
 from certbot_safedeploy.fleet.db import migrations
 from certbot_safedeploy.fleet.db import wire
 from certbot_safedeploy.fleet.db.wire import DirectStore
-from certbot_safedeploy.verify.pins import pin_of_public_key
+from certbot_safedeploy.verify.pincheck import pin_of_public_key
 from tests.pki import make_cert
 
 from .conftest import AcmeBed
@@ -441,7 +441,7 @@ def test_a_hand_swapped_certificate_shows_as_drift(fleet: Fleet) -> None:
 
 def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
     """fleet/wire.py's check-in, run as srv1's role, returns the schema's columns and Core's rows."""
-    from tests.fleet.test_wire import core_checkin
+    from tests.fleet.db.test_wire import core_checkin
 
     with _as(fleet, "srv1") as a:
         cur = a.execute(wire.checkin_pg(), {"now": int(time.time()), "server": "srv1", "names": ["srv1", "srv2"]})

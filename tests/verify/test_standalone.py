@@ -66,7 +66,7 @@ def test_cli_cert_chain_mode_and_engine_report(tmp_path):
     assert missing.returncode == 1 and json.loads(missing.stdout)["findings"][0]["check"] == "trust"
     assert cli("verify", "--chain", str(tmp_path / "chain.pem")).returncode == 2
     assert cli("verify").returncode == 2
-    from certbot_safedeploy.verify.pins import pin_of_certificate
+    from certbot_safedeploy.verify.pincheck import pin_of_certificate
 
     pinned = cli(*base, "--chain", str(tmp_path / "chain.pem"), "--pin", pin_of_certificate(pki.root.cert))
     assert pinned.returncode == 0 and "backup pin" in pinned.stdout, pinned.stdout

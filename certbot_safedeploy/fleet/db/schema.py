@@ -8,7 +8,7 @@ Who writes what (v3): a server writes only its own ``enrollments`` row (the
 CSR it asks for) and its own ``server_reports`` rows; everything else belongs
 to the central host.  ``certificates`` holds the CSR the central host accepted
 (``server`` is the approved holder) and what was issued for it.  On
-PostgreSQL the roles and row-level security of :mod:`.pgroles` enforce this.
+PostgreSQL the roles and row-level security of :mod:`.roles` enforce this.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ compare its columns with :mod:`.schema`, so the two cannot drift apart.
   certificates ... RETURNING`` in autocommit, without prepared statements:
   one round trip after the connection is made (the driver sends nothing else;
   ``gssencmode=disable`` saves the GSSAPI probe before the login).  Row-level security limits
-  it to this server's own rows (:mod:`.pgroles`).
+  it to this server's own rows (:mod:`.roles`).
 * SQLite: the same update and a ``SELECT`` of the same columns in one
   transaction of a local file.
 """
@@ -87,6 +87,23 @@ for _number, _name in enumerate(("now", "server", "names", "outcomes", "installe
     REPORT_PG_LIBPQ = REPORT_PG_LIBPQ.replace(f"%({_name})s", f"${_number}")
 REPORT_SQLITE = ("UPDATE server_reports SET reported_at = ?, outcome = ?, installed_serial = ?, served_serial = ?, "
                  "detail = ? WHERE server = ? AND name = ?")
+
+
+# ``fleet status``: every (name, enrolled server) pair with its certificate and report; the same
+# join as :meth:`.store.Store.status_rows`, for the central host's light read path
+STATUS_COLUMNS = (
+    "e.name", "c.server AS owner", "c.serial", "c.not_after", "c.issued_at", "c.prev_serial",
+    "c.consecutive_failures", "c.last_error", "c.next_attempt_at", "c.cert_pin", "c.csr_pin",
+    "e.csr_pin AS enrolled_pin", "e.server", "e.refusal", "r.last_pull_at", "r.reported_at", "r.outcome",
+    "r.installed_serial", "r.served_serial", "r.detail",
+)
+STATUS_KEYS = tuple(c.rsplit(" ", 1)[-1].split(".")[-1] for c in STATUS_COLUMNS)
+STATUS_FROM = ("FROM enrollments AS e LEFT OUTER JOIN certificates AS c ON c.name = e.name "
+               "LEFT OUTER JOIN server_reports AS r ON r.name = e.name AND r.server = e.server")
+STATUS_SQLITE = f"SELECT {', '.join(STATUS_COLUMNS)} {STATUS_FROM} ORDER BY e.name, e.server"
+# one JSON cell: libpq hands back one string instead of 20 ctypes calls per row
+STATUS_PG = (f"SELECT coalesce(json_agg(json_build_array({', '.join(c.split(' ')[0] for c in STATUS_COLUMNS)}) "
+             f"ORDER BY e.name, e.server), '[]') {STATUS_FROM}")
 
 
 def checkin_pg(now: str = "%(now)s", server: str = "%(server)s", names: str = "%(names)s") -> str:
@@ -284,6 +301,22 @@ class DirectStore:
             conn.execute("COMMIT")
 
         self._run(pg if self.is_postgresql else lite)
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        """The rows of ``fleet status`` (one statement), as :meth:`.store.Store.status_rows` gives them."""
+        def pg(conn: Any) -> list[Any]:
+            if self.driver == "libpq":
+                [(cell,)] = conn.execute(STATUS_PG, [])
+            else:
+                [(cell,)] = list(conn.execute(STATUS_PG))
+            data = json.loads(cell) if isinstance(cell, str) else cell
+            return data if isinstance(data, list) else []
+
+        def lite(conn: Any) -> list[Any]:
+            return list(conn.execute(STATUS_SQLITE))
+
+        rows = self._run(pg if self.is_postgresql else lite)
+        return [dict(zip(STATUS_KEYS, row)) for row in rows]
 
     def close(self) -> None:
         if self._conn is not None:

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from certbot_safedeploy.challenges.validate import check_domain
+from certbot_safedeploy.syntax.acme_values import check_domain
 from certbot_safedeploy.errors import ChallengeError, FleetError
-from certbot_safedeploy.verify.pins import pin_of_public_key
+from certbot_safedeploy.verify.pincheck import pin_of_public_key
 
 KEY_TYPES = ("ec", "rsa")
 

@@ -18,7 +18,7 @@ from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.verify.chain import not_after, not_before, signed_by
 from certbot_safedeploy.verify.names import covers, san_names
 from certbot_safedeploy.verify.pem import PemFormatError, expect_certificates
-from certbot_safedeploy.verify.pins import pin_of_certificate
+from certbot_safedeploy.verify.pincheck import pin_of_certificate
 
 
 @dataclasses.dataclass(frozen=True)
