@@ -105,11 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install", help="install the deploy and manual hooks; check the config")
     p.add_argument("--config-dir", default="/etc/letsencrypt")
     p.add_argument("--config", help=_CONFIG_HELP)
+    p.add_argument("--ari", action="store_true", help="also write the ARI timer and service (not enabled)")
+    p.add_argument("--units-dir", default="/etc/systemd/system", help="where --ari writes the units")
     p.set_defaults(command_module="install")
 
     from certbot_safedeploy.commands.fleet import add_parser as add_fleet_parser
 
     add_fleet_parser(sub)
+    from certbot_safedeploy.commands.ari import add_parser as add_ari_parser
+
+    add_ari_parser(sub)
     return parser
 
 

@@ -61,7 +61,7 @@ def run_doctor(config_dir: str, config_path: str, *, system_root: str = "/", liv
     if live:
         from certbot_safedeploy.doctor.live import live_checks
 
-        rep.extend(live_checks(snap, config))
+        rep.extend(live_checks(snap, config, system_root))
     if not rep.findings:
         rep.findings.append(report.passed(config_dir, "doctor",
                                           f"{len(snap.lineages)} lineage(s), no problems found"))
