@@ -154,6 +154,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     p.add_argument("--interval", type=_seconds, metavar="SECONDS",
                    help="how often this job runs (the timer: 25200): a renewal time before the next run is due now")
     p.add_argument("--dry-run", action="store_true", help="check and print; renew nothing, keep no state")
+    p.add_argument("--no-crl", action="store_true",
+                   help="do not check each certificate against its CRL (a revoked one is renewed at once)")
     p.set_defaults(command_module="ari")
 
 
@@ -168,8 +170,17 @@ def run(args: argparse.Namespace) -> int:
     from certbot_safedeploy.config.load import config_path as default_config
 
     config_path = default_config(args.config)
+    revoked = None
+    if not args.no_crl:
+        from certbot_safedeploy.ari.revoked import crl_revocation
+        from certbot_safedeploy.errors import SafeDeployError
+
+        try:
+            revoked = crl_revocation(args.config_dir, state_dir_of(config_path))
+        except (SafeDeployError, OSError):
+            revoked = None  # run_ari names the config problem itself
     result = run_ari(args.config_dir, config_path, certbot=args.certbot, force_ari=args.force_ari,
-                     dry_run=args.dry_run, only=args.cert_name, interval=args.interval)
+                     dry_run=args.dry_run, only=args.cert_name, interval=args.interval, revoked=revoked)
     for line in result.lines:
         print(line, file=sys.stderr if line in result.problems else sys.stdout)
     return 1 if result.failed else 0

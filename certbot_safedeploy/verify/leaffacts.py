@@ -116,6 +116,11 @@ def _urls(cert: x509.Certificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(ocsp), tuple(crl)
 
 
+def crl_urls(cert: x509.Certificate) -> tuple[str, ...]:
+    """The CRL distribution point URIs of ``cert`` (RFC 5280 §4.2.1.13); () when unreadable."""
+    return _safe(lambda: _urls(cert)[1], ())
+
+
 def _name(cert: x509.Certificate, which: str) -> str:
     try:
         return str(getattr(cert, which).rfc4514_string())
