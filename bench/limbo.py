@@ -40,6 +40,8 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cryptography import x509  # noqa: E402
+
 from certbot_safedeploy.material.trust import anchors_from_pem  # noqa: E402
 from certbot_safedeploy.verify import library  # noqa: E402
 from certbot_safedeploy.verify.chain import TrustStore  # noqa: E402
@@ -79,8 +81,24 @@ def when(case: Case) -> datetime.datetime:
 
 def ours(engine: str) -> Callable[[Case], bool]:
     def run(case: Case) -> bool:
-        return gate_report(engine, case).ok
+        return gate_report(engine, case).ok and not crl_revoked(case)
     return run
+
+
+def crl_revoked(case: Case) -> bool:
+    """The gate's CRL check (``verify --crl``) with the case's own CRLs: is the leaf listed?
+
+    Only a listed serial refuses; an unusable CRL is a warning, as clients soft-fail."""
+    from certbot_safedeploy.verify.crlcheck import REVOKED, check_crl
+
+    if not case.get("crls"):
+        return False
+    leaf = x509.load_pem_x509_certificate(case["peer_certificate"].encode())
+    pool = [x509.load_pem_x509_certificate(c.encode())
+            for c in [*case["untrusted_intermediates"], *case["trusted_certs"]]]
+    issuers = [c for c in pool if c.subject == leaf.issuer]
+    return any(check_crl(leaf, issuer, crl.encode(), when(case)).status == REVOKED
+               for issuer in issuers[:1] for crl in case["crls"])
 
 
 def gate_report(engine: str, case: Case) -> Any:
