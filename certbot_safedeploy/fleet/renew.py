@@ -2,7 +2,10 @@
 
 First every enrollment is judged against the allow list (:func:`.central.accept`):
 a CSR naming anything not allowed for the server that enrolled it is refused,
-reported here, in ``fleet status`` and (once) through ``[notify]``.  Then, for each name in the store (in name order, one at a time): decide whether it
+reported here, in ``fleet status`` and (once) through ``[notify]``; so is a key
+change, with its old and new pins.  Then, for each name in the store (taken
+round-robin by holding server, so that one server's many names cannot use up
+the order budget of the others): decide whether it
 is due (:mod:`.policy`), respect its back-off and the run's order budget, run
 certbot with the stored CSR, check the result against the CSR's key and names
 (:mod:`.issued`), and publish it.  A failure is recorded on that name alone
@@ -86,8 +89,23 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
     from certbot_safedeploy.report.notify import make_report, send
 
     run = RenewRun()
-    acceptance = accept(store, now)
+    if store.is_postgresql:
+        store.set_limits(settings.limits)
+    acceptance = accept(store, now, settings)
     run.lines.extend(acceptance.accepted)
+    for name, server in acceptance.skipped:
+        run.lines.append(f"{name}: SKIPPED the enrollment of server {server!r}: another session holds its row "
+                         "locked; judged again on the next run (the other names go on)")
+        run.exit_code = FAILED
+    for change in acceptance.key_changes:
+        what = ("accepted" if change.accepted else
+                "waits for approval (fleet approve " f"{change.name} --to {change.server})")
+        message = (f"key change of server {change.server!r}: old pin {change.old_pin}, new pin {change.new_pin}; "
+                   f"{what}")
+        if not change.accepted:
+            run.lines.append(f"{change.name}: {message}")
+        send(make_report("fleet renew", change.name, message, old_pin=change.old_pin, new_pin=change.new_pin,
+                         server=change.server), config.notify)
     for name, server, why in acceptance.refused:
         if names and name not in names:
             continue
@@ -103,6 +121,7 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
         run.exit_code = FAILED
     orders, failures = store.attempt_counts(now - policy.ORDER_WINDOW, now - policy.FAILURE_WINDOW)
     budget = policy.order_budget(orders, settings.max_orders_per_3h)
+    due: list[tuple[Candidate, str]] = []
     for cand in candidates:
         name = cand.state.name
         reason = policy.renewal_reason(cand.state, now, settings.renew_fraction)
@@ -113,6 +132,9 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
             run.lines.append(f"{name}: due ({reason}) but held back: {held}")
             run.exit_code = FAILED
             continue
+        due.append((cand, reason))
+    for cand, reason in policy.round_robin(due, lambda item: item[0].server):
+        name = cand.state.name
         if budget <= 0:
             run.lines.append(f"{name}: due ({reason}) but deferred: {settings.max_orders_per_3h} orders "
                              "in 3 h reached (the CA's per-account limit)")
