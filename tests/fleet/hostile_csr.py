@@ -44,7 +44,7 @@ def _csr(key: ec.EllipticCurvePrivateKey, domains: list[str], cn: str | None = N
 
 
 def signed(key: ec.EllipticCurvePrivateKey, info: list[tuple[int, bytes]], attributes: list[bytes]) -> str:
-    body = b"".join(tlv(t, v) for t, v in info[:3]) + tlv(0xA0, b"".join(attributes))
+    body = b"".join(tlv(t, v) for t, v in info[:3]) + tlv(0xA0, b"".join(sorted(attributes)))  # DER SET OF
     info_der = tlv(0x30, body)
     signature = key.sign(info_der, ec.ECDSA(hashes.SHA256()))
     der = tlv(0x30, info_der + ECDSA_SHA256 + tlv(0x03, b"\0" + signature))

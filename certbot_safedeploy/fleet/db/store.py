@@ -114,7 +114,7 @@ class Store:
         """Write the [fleet] per-server limits where the store's triggers read them (central host)."""
         t = sa.table("safedeploy_limits", sa.column("name"), sa.column("value"))
         with self._begin() as conn:
-            have = dict(conn.execute(sa.select(t.c.name, t.c.value)).tuples())
+            have = {row[0]: row[1] for row in conn.execute(sa.select(t.c.name, t.c.value))}
             for name, value in limits.items():
                 if name not in have:
                     conn.execute(sa.insert(t).values(name=name, value=value))

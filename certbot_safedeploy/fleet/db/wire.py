@@ -124,6 +124,10 @@ def _domains(value: Any) -> tuple[str, ...]:
     return tuple(d for d in data if isinstance(d, str)) if isinstance(data, list) else ()
 
 
+def _no_nul(text: str | None) -> str | None:
+    return None if text is None else text.replace("\x00", "\\x00")
+
+
 def published(row: Sequence[Any]) -> Published:
     name, domains, *rest = row
     texts = [_text(v) for v in rest]
@@ -255,9 +259,14 @@ class DirectStore:
         return {p.name: p for p in found}
 
     def report(self, server: str, reports: Sequence[ServerReport], now: int) -> None:
-        """Store what ``server`` installed and serves (one statement)."""
+        """Store what ``server`` installed and serves (one statement).
+
+        PostgreSQL text cannot hold NUL, and libpq's strings end at one: a NUL
+        in a probe's text is written as ``\\x00`` instead of failing the report."""
         if not reports:
             return
+        reports = [ServerReport(r.name, _no_nul(r.outcome) or "", _no_nul(r.installed_serial), _no_nul(r.served_serial),
+                                _no_nul(r.detail) or "") for r in reports]
 
         def pg(conn: Any) -> None:
             if self.driver == "libpq":
