@@ -27,6 +27,7 @@ from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.rules import renewal_policy as policy
 from certbot_safedeploy.fleet.central import accept
 from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, check_issued
+from certbot_safedeploy.fleet.rules.view import escape_controls
 from certbot_safedeploy.config.fleet_section import FleetSettings
 from certbot_safedeploy.fleet.db.store import Candidate, Store
 
@@ -104,7 +105,8 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
                    f"{what}")
         if not change.accepted:
             run.lines.append(f"{change.name}: {message}")
-        send(make_report("fleet renew", change.name, message, old_pin=change.old_pin, new_pin=change.new_pin,
+        send(make_report("fleet renew", escape_controls(change.name), escape_controls(message),
+                         old_pin=change.old_pin, new_pin=change.new_pin,
                          server=change.server), config.notify)
     for name, server, why in acceptance.refused:
         if names and name not in names:
@@ -112,7 +114,8 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
         run.lines.append(f"{name}: REFUSED the enrollment of server {server!r}: {why}")
         run.exit_code = FAILED
         if (name, server) in acceptance.new_refusals:
-            send(make_report("fleet renew", name, f"refused the enrollment of server {server!r}: {why}"),
+            send(make_report("fleet renew", escape_controls(name),
+                             escape_controls(f"refused the enrollment of server {server!r}: {why}")),
                  config.notify)
     candidates = [c for c in store.candidates() if not names or c.state.name in names]
     missing = sorted(set(names) - {c.state.name for c in candidates} - {r[0] for r in acceptance.refused})
@@ -161,7 +164,7 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
                 store.record_failure(name, str(exc), now, retry)
             except FleetError as store_exc:
                 run.lines.append(f"{name}: could not record the failure: {store_exc}")
-            send(make_report("fleet renew", name, message), config.notify)
+            send(make_report("fleet renew", escape_controls(name), escape_controls(message)), config.notify)
     if not run.lines:
         run.lines.append(f"nothing due among {len(candidates)} name(s)")
     return run
