@@ -300,7 +300,7 @@ RENEW_NAMES, RENEW_SERVERS, RENEW_DUE, RENEW_BUDGET, FLOOD_LIMIT = 1000, 100, 10
 
 
 def populate_renew(store: Store, flood: bool) -> None:
-    """1,000 issued names on 100 servers, 10 of them due; with ``flood``, srv000 at its enrollment limit."""
+    """1,000 issued names on 100 servers, 10 due on 10 other servers; with ``flood``, srv000 at its limit."""
     import sqlalchemy as sa
 
     from certbot_safedeploy.fleet.db.schema import allowed_names, certificates, enrollments
@@ -319,7 +319,7 @@ def populate_renew(store: Store, flood: bool) -> None:
         row = {"name": name, "server": server, "domains": domains, "key_type": "ec", "csr_pem": request,
                "csr_pin": pin, "enrolled_at": now - 86400}
         enrolled.append(row)
-        due = i % per == 0 and i // per < RENEW_DUE
+        due = i % per == 0 and 1 <= i // per <= RENEW_DUE  # on srv001..srv010, not the flooder
         certs.append({**row, "cert_pem": PEM, "chain_pem": PEM, "serial": f"{i:036x}", "cert_pin": pin,
                       "not_before": now - 86400, "not_after": now + 80 * 86400, "issued_at": now - 86400,
                       "force_renewal": due})
@@ -350,18 +350,10 @@ def bench_renew(bed: Bed) -> None:
         bed.pg.psql(f"CREATE DATABASE {db} OWNER fleet")
         url = bed.pg.url.rsplit("/", 1)[0] + "/" + db
         cfg = bed.base / f"{db}.toml"
-        cfg.write_text(f'state_dir = "{bed.base / db}"
-[fleet]
-store = "{url}"
-'
-                       f'store_password_file = "{bed.central_password}"
-server = "central"
-'
-                       f'certbot = ["{bed.py}", "{fake}", "{ca}"]
-max_orders_per_3h = {RENEW_BUDGET}
-'
-                       f'max_enrollments_per_server = {FLOOD_LIMIT}
-')
+        cfg.write_text(f'state_dir = "{bed.base / db}"\n[fleet]\nstore = "{url}"\n'
+                       f'store_password_file = "{bed.central_password}"\nserver = "central"\n'
+                       f'certbot = ["{bed.py}", "{fake}", "{ca}"]\nmax_orders_per_3h = {RENEW_BUDGET}\n'
+                       f'max_enrollments_per_server = {FLOOD_LIMIT}\n')
         os.chmod(cfg, 0o600)
         bed.fleet("migrate", "--config", str(cfg))
         store = Store.open(settings_from_table({"store": url, "store_password_file": str(bed.central_password)},
