@@ -264,6 +264,8 @@ def bench_load(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespa
     rows = args.names * args.servers
     password = os.urandom(18).hex()
     bed.fleet("grant", "loadsrv", "--password-file", str(bed.secret("loadsrv", password)), "--config", str(central_cfg))
+    # one role stands for 10,000 servers here: lift the per-server CONNECTION LIMIT that `fleet grant` set
+    bed.pg.psql("ALTER ROLE loadsrv CONNECTION LIMIT -1")
     populate(store, rows, 1, holder="loadsrv", prefix="load")
     statement = wire.checkin_pg(now="extract(epoch from now())::bigint", server="'loadsrv'",
                                 names=f"ARRAY['load' || lpad((:n)::text, 5, '0')]")
