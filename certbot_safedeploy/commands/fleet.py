@@ -40,8 +40,9 @@ def _local(settings: Any) -> Any:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    _, _, store = _context(args)
+    _, settings, store = _context(args)
     before, after = store.migrate()
+    store.set_limits(settings.limits)
     print(f"{store.label}: schema version {before} -> {after}" if after != before
           else f"{store.label}: schema version {after} is current")
     return EXIT_OK
@@ -115,6 +116,7 @@ def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) ->
 
 def cmd_renew(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.renew import renew
+    from certbot_safedeploy.fleet.rules.view import escape_controls
 
     config, settings, store = _context(args)
     store.migrate()
@@ -127,15 +129,15 @@ def cmd_renew(args: argparse.Namespace) -> int:
             print(f"error: not in the store: {', '.join(unknown)}", file=sys.stderr)
             return EXIT_FAILED
     run = renew(config, settings, store, now=int(time.time()), names=args.names)
-    for line in run.lines:
-        print(line, file=sys.stderr if any(w in line for w in ("FAILED", "held back", "REFUSED")) else sys.stdout)
+    for line in run.lines:  # names and refusals come from servers' rows: no control characters reach a terminal
+        bad = any(w in line for w in ("FAILED", "held back", "REFUSED", "SKIPPED", "awaits", "waits"))
+        print(escape_controls(line), file=sys.stderr if bad else sys.stdout)
     return run.exit_code
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from certbot_safedeploy.fleet.rules.view import judge, render_table
-
     from certbot_safedeploy.fleet.db.wire import DirectStore
+    from certbot_safedeploy.fleet.rules.view import judge, render_table
 
     config, settings = _settings(args)
     store = DirectStore(settings)  # a read: the driver directly, no SQLAlchemy (as a pull)
@@ -182,11 +184,25 @@ def cmd_disallow(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.central import disallow
 
     _, _, store = _context(args)
-    gone = disallow(store, args.server, _domains(args.domain))
+    gone, moved = disallow(store, args.server, _domains(args.domain), to=args.to, now=int(time.time()))
     missing = [d for d in _domains(args.domain) if d not in gone]
     print(f"{store.label}: server {args.server!r} may no longer hold {', '.join(gone) or 'nothing'}"
           + (f" (was not allowed: {', '.join(missing)})" if missing else "")
           + ("; fleet renew stops issuing them for it" if gone else ""))
+    if args.to is not None:
+        print(f"{store.label}: approved the takeover of {', '.join(moved)} by server {args.to!r}" if moved else
+              f"{store.label}: server {args.to!r} asked to take over none of these names (nothing approved)")
+    return EXIT_OK
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.fleet.central import approve
+
+    _, _, store = _context(args)
+    store.migrate()
+    pin = approve(store, args.name, args.to, int(time.time()))
+    print(f"{store.label}: approved {args.name!r} for server {args.to!r}, key {pin} only; "
+          "the next fleet renew moves or rekeys it")
     return EXIT_OK
 
 
@@ -218,9 +234,10 @@ def cmd_grant(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.localstate import check_name
     from certbot_safedeploy.fleet.db.wire import read_password
 
-    _, _, store = _context(args)
+    _, settings, store = _context(args)
     store.migrate()
-    for line in grant(store, check_name(args.server), read_password(args.password_file)):
+    for line in grant(store, check_name(args.server), read_password(args.password_file),
+                      settings.max_connections_per_server):
         print(line)
     return EXIT_OK
 
@@ -271,9 +288,13 @@ def add_parser(sub: Any) -> None:
     p = cmd("allow", cmd_allow, "let SERVER hold these exact names (central host; wildcards written out)")
     p.add_argument("server")
     p.add_argument("--domain", "-d", action="append", required=True, help="a name, e.g. www.example.com or *.example.com")
-    p = cmd("disallow", cmd_disallow, "take names away from SERVER (central host; approves a takeover)")
+    p = cmd("disallow", cmd_disallow, "take names away from SERVER (central host)")
     p.add_argument("server")
     p.add_argument("--domain", "-d", action="append", required=True)
+    p.add_argument("--to", metavar="NEW", help="approve NEW's takeover of the certificates that hold these names")
+    p = cmd("approve", cmd_approve, "approve SERVER's takeover or key change of NAME, for its current key only")
+    p.add_argument("name")
+    p.add_argument("--to", metavar="SERVER", required=True, help="the server whose enrollment is approved")
     p = cmd("allowed", cmd_allowed, "list the allow list (central host)")
     p.add_argument("server", nargs="?")
     p = cmd("forget", cmd_forget, "drop certificate NAME and every row about it (central host)")

@@ -14,6 +14,15 @@
     certbot_timeout = 900
     stale_after_hours = 26             # a server that has not pulled for this long is stale
     ari_directory = "https://acme-v02.api.letsencrypt.org/directory"  # follow the CA's renewal windows
+    lock_timeout = 5                   # seconds a central statement waits for a lock, then fails
+    statement_timeout = 120            # seconds any central statement may run
+    # limits per server (central host; enforced by PostgreSQL triggers and by the accept step):
+    max_enrollments_per_server = 100   # certificate names a server may enroll
+    max_names_per_csr = 100            # DNS names in one CSR (Let's Encrypt allows 100)
+    max_csr_bytes = 16384              # PEM size of one CSR
+    max_report_bytes = 4096            # size of one report row (outcome, serials, detail)
+    max_connections_per_server = 4     # CONNECTION LIMIT of each server role (`fleet grant`)
+    approve_key_changes = false        # a re-enrollment with a new key waits for `fleet approve`
     # servers:
     reprobe_minutes = 60               # re-probe what is served this often, even with nothing new
 """
@@ -30,7 +39,9 @@ from certbot_safedeploy.config.reader import TableReader
 
 KEYS = ("store", "store_password_file", "server", "key_dir", "certbot", "renew_fraction",
         "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours",
-        "reprobe_minutes", "ari_directory")
+        "reprobe_minutes", "ari_directory", "lock_timeout", "statement_timeout", "max_enrollments_per_server",
+        "max_names_per_csr", "max_csr_bytes", "max_report_bytes", "max_connections_per_server",
+        "approve_key_changes")
 _SERVER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 _URL = re.compile(r"^(sqlite|postgresql(\+psycopg|\+psycopg2)?)://", re.I)
 
@@ -50,6 +61,20 @@ class FleetSettings:
     reprobe_minutes: float = 60.0
     ari_directory: str | None = None  # the CA's ACME directory, whose renewalInfo (RFC 9773) renew follows
     certbot_given: bool = False  # the table names ``certbot``: a command run as root
+    lock_timeout: float = 5.0
+    statement_timeout: float = 120.0
+    max_enrollments_per_server: int = 100
+    max_names_per_csr: int = 100
+    max_csr_bytes: int = 16384
+    max_report_bytes: int = 4096
+    max_connections_per_server: int = 4
+    approve_key_changes: bool = False
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """The per-server limits, as the store's ``safedeploy_limits`` table holds them."""
+        return {"enrollments": self.max_enrollments_per_server, "names_per_csr": self.max_names_per_csr,
+                "csr_bytes": self.max_csr_bytes, "report_bytes": self.max_report_bytes}
 
 
 class FleetSettingsError(ValueError):
@@ -86,6 +111,13 @@ def _number(table: Mapping[str, Any], key: str, default: float, low: float, high
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise FleetSettingsError(key, f"must be a number from {low:g} to {high:g}")
     return cast(value)
+
+
+def _flag(table: Mapping[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise FleetSettingsError(key, "must be true or false")
+    return value
 
 
 def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettings:
@@ -132,6 +164,14 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
         reprobe_minutes=_number(table, "reprobe_minutes", 60, 0, 7 * 24 * 60, float),
         ari_directory=ari_directory,
         certbot_given="certbot" in table,
+        lock_timeout=_number(table, "lock_timeout", 5, 0.1, 600, float),
+        statement_timeout=_number(table, "statement_timeout", 120, 1, 7200, float),
+        max_enrollments_per_server=int(_number(table, "max_enrollments_per_server", 100, 1, 100000, int)),
+        max_names_per_csr=int(_number(table, "max_names_per_csr", 100, 1, 1000, int)),
+        max_csr_bytes=int(_number(table, "max_csr_bytes", 16384, 1024, 1 << 20, int)),
+        max_report_bytes=int(_number(table, "max_report_bytes", 4096, 2400, 1 << 20, int)),
+        max_connections_per_server=int(_number(table, "max_connections_per_server", 4, 1, 1000, int)),
+        approve_key_changes=_flag(table, "approve_key_changes"),
     )
 
 

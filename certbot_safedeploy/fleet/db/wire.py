@@ -92,14 +92,15 @@ REPORT_SQLITE = ("UPDATE server_reports SET reported_at = ?, outcome = ?, instal
 # ``fleet status``: every (name, enrolled server) pair with its certificate and report; the same
 # join as :meth:`.store.Store.status_rows`, for the central host's light read path
 STATUS_COLUMNS = (
-    "e.name", "c.server AS owner", "c.serial", "c.not_after", "c.issued_at", "c.prev_serial",
+    "e.name", "c.server AS owner", "d.detail AS refusal_detail", "c.serial", "c.not_after", "c.issued_at", "c.prev_serial",
     "c.consecutive_failures", "c.last_error", "c.next_attempt_at", "c.cert_pin", "c.csr_pin",
     "e.csr_pin AS enrolled_pin", "e.server", "e.refusal", "r.last_pull_at", "r.reported_at", "r.outcome",
     "r.installed_serial", "r.served_serial", "r.detail",
 )
 STATUS_KEYS = tuple(c.rsplit(" ", 1)[-1].split(".")[-1] for c in STATUS_COLUMNS)
 STATUS_FROM = ("FROM enrollments AS e LEFT OUTER JOIN certificates AS c ON c.name = e.name "
-               "LEFT OUTER JOIN server_reports AS r ON r.name = e.name AND r.server = e.server")
+               "LEFT OUTER JOIN server_reports AS r ON r.name = e.name AND r.server = e.server "
+               "LEFT OUTER JOIN refusal_details AS d ON d.name = e.name AND d.server = e.server")
 STATUS_SQLITE = f"SELECT {', '.join(STATUS_COLUMNS)} {STATUS_FROM} ORDER BY e.name, e.server"
 # one JSON cell: libpq hands back one string instead of 20 ctypes calls per row
 STATUS_PG = (f"SELECT coalesce(json_agg(json_build_array({', '.join(c.split(' ')[0] for c in STATUS_COLUMNS)}) "
@@ -139,6 +140,10 @@ def _domains(value: Any) -> tuple[str, ...]:
     except ValueError:
         return ()
     return tuple(d for d in data if isinstance(d, str)) if isinstance(data, list) else ()
+
+
+def _no_nul(text: str | None) -> str | None:
+    return None if text is None else text.replace("\x00", "\\x00")
 
 
 def published(row: Sequence[Any]) -> Published:
@@ -212,6 +217,9 @@ class DirectStore:
         # no GSSAPI-encryption probe before the startup packet (one round trip less); TLS stays as the
         # URL asks (e.g. ?sslmode=verify-full&sslrootcert=...)
         params.setdefault("gssencmode", "disable")
+        # bounded like the central side's statements (store.py): in the startup packet, so no extra round trip
+        params.setdefault("options", f"-c lock_timeout={int(self.settings.lock_timeout * 1000)} "
+                                     f"-c statement_timeout={int(self.settings.statement_timeout * 1000)}")
         if u.username:
             params["user"] = unquote(u.username)
         if self.settings.store_password_file:
@@ -272,9 +280,14 @@ class DirectStore:
         return {p.name: p for p in found}
 
     def report(self, server: str, reports: Sequence[ServerReport], now: int) -> None:
-        """Store what ``server`` installed and serves (one statement)."""
+        """Store what ``server`` installed and serves (one statement).
+
+        PostgreSQL text cannot hold NUL, and libpq's strings end at one: a NUL
+        in a probe's text is written as ``\\x00`` instead of failing the report."""
         if not reports:
             return
+        reports = [ServerReport(r.name, _no_nul(r.outcome) or "", _no_nul(r.installed_serial), _no_nul(r.served_serial),
+                                _no_nul(r.detail) or "") for r in reports]
 
         def pg(conn: Any) -> None:
             if self.driver == "libpq":

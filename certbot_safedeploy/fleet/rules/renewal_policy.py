@@ -15,6 +15,9 @@ never delays the others.
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
 
 BACKOFF_SECONDS = (15 * 60, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
 # with an ARI window, the own fraction still applies this close to expiry (the CA's answer may be stale)
@@ -89,3 +92,19 @@ def held_back(state: RenewalState, now: float, failures_last_hour: int,
 def order_budget(orders_in_window: int, max_orders: int) -> int:
     """How many new orders this run may still place."""
     return max(max_orders - orders_in_window, 0)
+
+
+def round_robin(items: Sequence[T], key: Callable[[T], str]) -> list[T]:
+    """``items`` taken in turns by ``key`` (the holding server), each group in its own order.
+
+    The order budget is spent in this order, so a server with many due names
+    uses one order per round like every other, and only its own names wait.
+    """
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    queues = [groups[k] for k in sorted(groups)]
+    out: list[T] = []
+    for turn in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[turn] for q in queues if turn < len(q))
+    return out
