@@ -1,6 +1,7 @@
-"""Benchmark: the fleet on one PostgreSQL: no-change pull, status, check-in load.
+"""Benchmark: the fleet on one PostgreSQL: no-change pull, status, check-in load, renew under a flood.
 
     .venv/bin/python bench/fleet.py [--names 1000] [--servers 10] [--runs 7] [--clients 32] [--seconds 10]
+                                    [--parts pull,status,load,renew]
 
 Everything is measured as the wall time of the whole command (process start,
 imports, connection, query, output), median of N runs, against baselines
@@ -17,7 +18,13 @@ measured in the same run on the same PostgreSQL:
   as a server role against --names x --servers rows, with persistent
   connections and with a new connection (SCRAM login) per check-in (-C), as
   timer-driven pulls do; check-ins per second and p99 latency from pgbench's
-  per-transaction log.  10,000 servers on a 5-minute timer need 33.3/s.
+  per-transaction log.  10,000 servers on a 5-minute timer need 33.3/s;
+* renew: ``fleet renew`` over 1,000 names held by 100 servers (10 due, on 10
+  servers) with tests/fleet/fake_certbot.py as the CA and a budget of 20
+  orders, once as it is and once with one server flooding at its limit
+  (``max_enrollments_per_server`` never-issued names that sort first); the
+  baseline is the run without the flood, and what counts is that the other
+  servers' due names are all issued in both.
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ sys.path.insert(0, str(REPO))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
-from certbot_safedeploy.fleet import central, wire  # noqa: E402
+from certbot_safedeploy.fleet import central  # noqa: E402
+from certbot_safedeploy.fleet.db import wire  # noqa: E402
 from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, serial_hex  # noqa: E402
 from certbot_safedeploy.config.fleet_section import settings_from_table  # noqa: E402
 from certbot_safedeploy.fleet.db.store import Store  # noqa: E402
@@ -109,6 +117,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--parts", default="pull,status,load,renew")
     args = parser.parse_args()
     enter_private_netns()
     pg = Postgres(log_statements=True).start()
@@ -153,10 +162,18 @@ def run(pg: Postgres, args: argparse.Namespace) -> None:
     bed.fleet("migrate", "--config", str(central_cfg))
     store = Store.open(settings_from_table({"store": pg.url, "store_password_file": str(bed.central_password)},
                                            str(bed.base)))
-    bench_pull(bed, store, central_cfg, args)
-    bench_status(bed, store, central_cfg, args)
-    bench_load(bed, store, central_cfg, args)
+    # the status and load parts fill one server role with --names x --servers rows: lift its enrollment limit
+    store.set_limits({"enrollments": 10 ** 7})
+    parts = args.parts.split(",")
+    if "pull" in parts:
+        bench_pull(bed, store, central_cfg, args)
+    if "status" in parts:
+        bench_status(bed, store, central_cfg, args)
+    if "load" in parts:
+        bench_load(bed, store, central_cfg, args)
     store.close()
+    if "renew" in parts:
+        bench_renew(bed)
 
 
 def bench_pull(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespace) -> None:
@@ -247,6 +264,8 @@ def bench_load(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespa
     rows = args.names * args.servers
     password = os.urandom(18).hex()
     bed.fleet("grant", "loadsrv", "--password-file", str(bed.secret("loadsrv", password)), "--config", str(central_cfg))
+    # one role stands for 10,000 servers here: lift the per-server CONNECTION LIMIT that `fleet grant` set
+    bed.pg.psql("ALTER ROLE loadsrv CONNECTION LIMIT -1")
     populate(store, rows, 1, holder="loadsrv", prefix="load")
     statement = wire.checkin_pg(now="extract(epoch from now())::bigint", server="'loadsrv'",
                                 names=f"ARRAY['load' || lpad((:n)::text, 5, '0')]")
@@ -279,6 +298,85 @@ def bench_load(bed: Bed, store: Store, central_cfg: Path, args: argparse.Namespa
     print(f"  {'DirectStore, connect per check-in':34s} {len(latencies) / args.seconds:9.0f} check-ins/s  "
           f"p99 {p99:6.1f} ms  ({len(latencies)} check-ins, {procs} processes; "
           f"headroom x{len(latencies) / args.seconds / 33.3:.0f})")
+
+
+RENEW_NAMES, RENEW_SERVERS, RENEW_DUE, RENEW_BUDGET, FLOOD_LIMIT = 1000, 100, 10, 20, 100
+
+
+def populate_renew(store: Store, flood: bool) -> None:
+    """1,000 issued names on 100 servers, 10 due on 10 other servers; with ``flood``, srv000 at its limit."""
+    import sqlalchemy as sa
+
+    from certbot_safedeploy.fleet.db.schema import allowed_names, certificates, enrollments
+    from certbot_safedeploy.fleet.rules import csr
+
+    now = int(time.time())
+    key = csr.generate_key("ec")  # one key for all: the accept step checks CSRs, not key reuse
+    pin = csr.key_pin(key)
+    allowed, enrolled, certs = [], [], []
+    per = RENEW_NAMES // RENEW_SERVERS
+    for i in range(RENEW_NAMES):
+        server, name = f"srv{i // per:03d}", f"name{i:05d}"
+        domains = json.dumps([f"{name}.example.net"])
+        request = csr.build_csr(key, (f"{name}.example.net",)).decode()
+        allowed.append({"server": server, "domain": f"{name}.example.net", "added_at": now})
+        row = {"name": name, "server": server, "domains": domains, "key_type": "ec", "csr_pem": request,
+               "csr_pin": pin, "enrolled_at": now - 86400}
+        enrolled.append(row)
+        due = i % per == 0 and 1 <= i // per <= RENEW_DUE  # on srv001..srv010, not the flooder
+        certs.append({**row, "cert_pem": PEM, "chain_pem": PEM, "serial": f"{i:036x}", "cert_pin": pin,
+                      "not_before": now - 86400, "not_after": now + 80 * 86400, "issued_at": now - 86400,
+                      "force_renewal": due})
+    if flood:
+        for j in range(FLOOD_LIMIT - per):  # srv000 fills its limit with never-issued names that sort first
+            name = f"a-flood{j:03d}"
+            allowed.append({"server": "srv000", "domain": f"{name}.example.net", "added_at": now})
+            enrolled.append({"name": name, "server": "srv000", "domains": json.dumps([f"{name}.example.net"]),
+                             "key_type": "ec", "csr_pem": csr.build_csr(key, (f"{name}.example.net",)).decode(),
+                             "csr_pin": pin, "enrolled_at": now})
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(allowed_names), allowed)
+        conn.execute(sa.insert(enrollments), enrolled)
+        conn.execute(sa.insert(certificates), certs)
+
+
+def bench_renew(bed: Bed) -> None:
+    pki = Pki.create("Renew")
+    ca = bed.base / "renew-ca"
+    ca.mkdir()
+    (ca / "inter.pem").write_bytes(pki.intermediate.pem)
+    (ca / "inter.key").write_bytes(pki.intermediate.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    fake = REPO / "tests" / "fleet" / "fake_certbot.py"
+    results = {}
+    for label, flood in (("without a flood", False), ("one server flooding at its limit", True)):
+        db = "renew_flood" if flood else "renew_plain"
+        bed.pg.psql(f"CREATE DATABASE {db} OWNER fleet")
+        url = bed.pg.url.rsplit("/", 1)[0] + "/" + db
+        cfg = bed.base / f"{db}.toml"
+        cfg.write_text(f'state_dir = "{bed.base / db}"\n[fleet]\nstore = "{url}"\n'
+                       f'store_password_file = "{bed.central_password}"\nserver = "central"\n'
+                       f'certbot = ["{bed.py}", "{fake}", "{ca}"]\nmax_orders_per_3h = {RENEW_BUDGET}\n'
+                       f'max_enrollments_per_server = {FLOOD_LIMIT}\n')
+        os.chmod(cfg, 0o600)
+        bed.fleet("migrate", "--config", str(cfg))
+        store = Store.open(settings_from_table({"store": url, "store_password_file": str(bed.central_password)},
+                                               str(bed.base)))
+        populate_renew(store, flood)
+        store.close()
+        start = time.perf_counter()
+        proc = subprocess.run([*bed.cli, "renew", "--config", str(cfg)], capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        out = proc.stdout + proc.stderr
+        issued = [ln.split(":")[0] for ln in out.splitlines() if "issued and published" in ln]
+        others = [n for n in issued if not n.startswith("a-flood")]
+        deferred = sum("deferred" in ln for ln in out.splitlines())
+        results[flood] = elapsed
+        print(f"renew, {RENEW_NAMES} names x {RENEW_SERVERS} servers, {RENEW_DUE} due on {RENEW_DUE} servers, "
+              f"budget {RENEW_BUDGET}, {label}: {elapsed:.2f} s (exit {proc.returncode}); orders {len(issued)}; "
+              f"other servers' due names issued {len(others)}/{RENEW_DUE}; deferred {deferred}")
+    print(f"  renew with the flood / without = {results[True] / results[False]:.2f} (the flooder's extra "
+          f"{RENEW_BUDGET - RENEW_DUE} orders fill the budget; nobody else's name waits)")
 
 
 def worker(url: str, password: str, rows: int, seconds: int) -> None:

@@ -1,8 +1,8 @@
-"""``certbot-safedeploy fleet ...``: argument parsing and exit codes only.
+"""``certbot-safedeploy fleet ...``: its subcommands' parser and bodies.
 
 Imports stay lazy: a ``fleet pull`` that finds nothing new loads the database
 driver (psycopg or sqlite3) and nothing else heavy: not SQLAlchemy, not
-cryptography, not the deploy pipeline (:mod:`.wire`).
+cryptography, not the deploy pipeline (:mod:`certbot_safedeploy.fleet.db.wire`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, Any]:
-    from certbot_safedeploy.config.fleet_section import settings_from_table
+    from certbot_safedeploy.config.fleet_section import fleet_defaults
     from certbot_safedeploy.config.load import config_path, load_config
 
     config = load_config(config_path(args.config))
     # no [fleet] table: the defaults (a store in state_dir, this host's FQDN)
-    settings = config.fleet or settings_from_table({}, config.state_dir)
+    settings = config.fleet or fleet_defaults(config.state_dir)
     return config, settings
 
 
@@ -40,8 +40,9 @@ def _local(settings: Any) -> Any:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    _, _, store = _context(args)
+    _, settings, store = _context(args)
     before, after = store.migrate()
+    store.set_limits(settings.limits)
     print(f"{store.label}: schema version {before} -> {after}" if after != before
           else f"{store.label}: schema version {after} is current")
     return EXIT_OK
@@ -115,6 +116,7 @@ def _notify(config: Any, step: str, subject: str, message: str, **extra: Any) ->
 
 def cmd_renew(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.renew import renew
+    from certbot_safedeploy.fleet.rules.view import escape_controls
 
     config, settings, store = _context(args)
     store.migrate()
@@ -127,20 +129,34 @@ def cmd_renew(args: argparse.Namespace) -> int:
             print(f"error: not in the store: {', '.join(unknown)}", file=sys.stderr)
             return EXIT_FAILED
     run = renew(config, settings, store, now=int(time.time()), names=args.names)
-    for line in run.lines:
-        print(line, file=sys.stderr if any(w in line for w in ("FAILED", "held back", "REFUSED")) else sys.stdout)
+    for line in run.lines:  # names and refusals come from servers' rows: no control characters reach a terminal
+        bad = any(w in line for w in ("FAILED", "held back", "REFUSED", "SKIPPED", "awaits", "waits"))
+        print(escape_controls(line), file=sys.stderr if bad else sys.stdout)
     return run.exit_code
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.fleet.db.wire import DirectStore
     from certbot_safedeploy.fleet.rules.view import judge, render_table
 
-    _, settings, store = _context(args)
+    config, settings = _settings(args)
+    store = DirectStore(settings)  # a read: the driver directly, no SQLAlchemy (as a pull)
+    try:
+        rows = store.status_rows()
+    finally:
+        store.close()
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
-    entries = [judge(row, now, stale, typed=store.is_postgresql) for row in store.status_rows()]
+    entries = [judge(row, now, stale, typed=False) for row in rows]
+    if settings.ari_directory:  # the last window each certificate's ARI check saw (no request)
+        from certbot_safedeploy.fleet.arisignal import stored_windows
+
+        windows = stored_windows(config.state_dir, [e.name for e in entries])
+        for entry in entries:
+            entry.ari_window = windows.get(entry.name)
     if args.json:
-        print(json.dumps([e.as_dict() for e in entries], indent=1))
+        # one entry a line: still one JSON array, and json's C encoder does the work (indent= disables it)
+        print("[\n" + ",\n".join(json.dumps(e.as_dict()) for e in entries) + "\n]")
     else:
         print(render_table(entries, now, color=sys.stdout.isatty()))
     return EXIT_OK if all(e.ok for e in entries) else EXIT_FAILED
@@ -168,11 +184,25 @@ def cmd_disallow(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.central import disallow
 
     _, _, store = _context(args)
-    gone = disallow(store, args.server, _domains(args.domain))
+    gone, moved = disallow(store, args.server, _domains(args.domain), to=args.to, now=int(time.time()))
     missing = [d for d in _domains(args.domain) if d not in gone]
     print(f"{store.label}: server {args.server!r} may no longer hold {', '.join(gone) or 'nothing'}"
           + (f" (was not allowed: {', '.join(missing)})" if missing else "")
           + ("; fleet renew stops issuing them for it" if gone else ""))
+    if args.to is not None:
+        print(f"{store.label}: approved the takeover of {', '.join(moved)} by server {args.to!r}" if moved else
+              f"{store.label}: server {args.to!r} asked to take over none of these names (nothing approved)")
+    return EXIT_OK
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from certbot_safedeploy.fleet.central import approve
+
+    _, _, store = _context(args)
+    store.migrate()
+    pin = approve(store, args.name, args.to, int(time.time()))
+    print(f"{store.label}: approved {args.name!r} for server {args.to!r}, key {pin} only; "
+          "the next fleet renew moves or rekeys it")
     return EXIT_OK
 
 
@@ -204,9 +234,10 @@ def cmd_grant(args: argparse.Namespace) -> int:
     from certbot_safedeploy.fleet.localstate import check_name
     from certbot_safedeploy.fleet.db.wire import read_password
 
-    _, _, store = _context(args)
+    _, settings, store = _context(args)
     store.migrate()
-    for line in grant(store, check_name(args.server), read_password(args.password_file)):
+    for line in grant(store, check_name(args.server), read_password(args.password_file),
+                      settings.max_connections_per_server):
         print(line)
     return EXIT_OK
 
@@ -257,9 +288,13 @@ def add_parser(sub: Any) -> None:
     p = cmd("allow", cmd_allow, "let SERVER hold these exact names (central host; wildcards written out)")
     p.add_argument("server")
     p.add_argument("--domain", "-d", action="append", required=True, help="a name, e.g. www.example.com or *.example.com")
-    p = cmd("disallow", cmd_disallow, "take names away from SERVER (central host; approves a takeover)")
+    p = cmd("disallow", cmd_disallow, "take names away from SERVER (central host)")
     p.add_argument("server")
     p.add_argument("--domain", "-d", action="append", required=True)
+    p.add_argument("--to", metavar="NEW", help="approve NEW's takeover of the certificates that hold these names")
+    p = cmd("approve", cmd_approve, "approve SERVER's takeover or key change of NAME, for its current key only")
+    p.add_argument("name")
+    p.add_argument("--to", metavar="SERVER", required=True, help="the server whose enrollment is approved")
     p = cmd("allowed", cmd_allowed, "list the allow list (central host)")
     p.add_argument("server", nargs="?")
     p = cmd("forget", cmd_forget, "drop certificate NAME and every row about it (central host)")

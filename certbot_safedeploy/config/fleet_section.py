@@ -13,6 +13,16 @@
     max_failures_per_hour = 4          # ... and 5 failed validations per name per hour
     certbot_timeout = 900
     stale_after_hours = 26             # a server that has not pulled for this long is stale
+    ari_directory = "https://acme-v02.api.letsencrypt.org/directory"  # follow the CA's renewal windows
+    lock_timeout = 5                   # seconds a central statement waits for a lock, then fails
+    statement_timeout = 120            # seconds any central statement may run
+    # limits per server (central host; enforced by PostgreSQL triggers and by the accept step):
+    max_enrollments_per_server = 100   # certificate names a server may enroll
+    max_names_per_csr = 100            # DNS names in one CSR (Let's Encrypt allows 100)
+    max_csr_bytes = 16384              # PEM size of one CSR
+    max_report_bytes = 4096            # size of one report row (outcome, serials, detail)
+    max_connections_per_server = 4     # CONNECTION LIMIT of each server role (`fleet grant`)
+    approve_key_changes = false        # a re-enrollment with a new key waits for `fleet approve`
     # servers:
     reprobe_minutes = 60               # re-probe what is served this often, even with nothing new
 """
@@ -29,7 +39,9 @@ from certbot_safedeploy.config.reader import TableReader
 
 KEYS = ("store", "store_password_file", "server", "key_dir", "certbot", "renew_fraction",
         "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours",
-        "reprobe_minutes")
+        "reprobe_minutes", "ari_directory", "lock_timeout", "statement_timeout", "max_enrollments_per_server",
+        "max_names_per_csr", "max_csr_bytes", "max_report_bytes", "max_connections_per_server",
+        "approve_key_changes")
 _SERVER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}\Z")
 _URL = re.compile(r"^(sqlite|postgresql(\+psycopg|\+psycopg2)?)://", re.I)
 
@@ -47,7 +59,22 @@ class FleetSettings:
     certbot_timeout: float = 900.0
     stale_after_hours: float = 26.0
     reprobe_minutes: float = 60.0
+    ari_directory: str | None = None  # the CA's ACME directory, whose renewalInfo (RFC 9773) renew follows
     certbot_given: bool = False  # the table names ``certbot``: a command run as root
+    lock_timeout: float = 5.0
+    statement_timeout: float = 120.0
+    max_enrollments_per_server: int = 100
+    max_names_per_csr: int = 100
+    max_csr_bytes: int = 16384
+    max_report_bytes: int = 4096
+    max_connections_per_server: int = 4
+    approve_key_changes: bool = False
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """The per-server limits, as the store's ``safedeploy_limits`` table holds them."""
+        return {"enrollments": self.max_enrollments_per_server, "names_per_csr": self.max_names_per_csr,
+                "csr_bytes": self.max_csr_bytes, "report_bytes": self.max_report_bytes}
 
 
 class FleetSettingsError(ValueError):
@@ -86,6 +113,13 @@ def _number(table: Mapping[str, Any], key: str, default: float, low: float, high
     return cast(value)
 
 
+def _flag(table: Mapping[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise FleetSettingsError(key, "must be true or false")
+    return value
+
+
 def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettings:
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
@@ -111,6 +145,11 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
     if clash:
         raise FleetSettingsError("certbot", f"{sorted(clash)[0]} is added by fleet renew itself",
                                  "list only the program and the authenticator options")
+    ari_directory = table.get("ari_directory")
+    if ari_directory is not None and (not isinstance(ari_directory, str) or not ari_directory.startswith("https://")
+                                      or len(ari_directory) > 2048 or any(ch.isspace() for ch in ari_directory)):
+        raise FleetSettingsError("ari_directory", "must be the https:// URL of the CA's ACME directory",
+                                 "copy certbot's --server, e.g. https://acme-v02.api.letsencrypt.org/directory")
     return FleetSettings(
         store=store_url(store),
         store_password_file=password_file,
@@ -123,8 +162,22 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
         certbot_timeout=_number(table, "certbot_timeout", 900, 10, 7200, float),
         stale_after_hours=_number(table, "stale_after_hours", 26, 0.01, 24 * 90, float),
         reprobe_minutes=_number(table, "reprobe_minutes", 60, 0, 7 * 24 * 60, float),
+        ari_directory=ari_directory,
         certbot_given="certbot" in table,
+        lock_timeout=_number(table, "lock_timeout", 5, 0.1, 600, float),
+        statement_timeout=_number(table, "statement_timeout", 120, 1, 7200, float),
+        max_enrollments_per_server=int(_number(table, "max_enrollments_per_server", 100, 1, 100000, int)),
+        max_names_per_csr=int(_number(table, "max_names_per_csr", 100, 1, 1000, int)),
+        max_csr_bytes=int(_number(table, "max_csr_bytes", 16384, 1024, 1 << 20, int)),
+        max_report_bytes=int(_number(table, "max_report_bytes", 4096, 2400, 1 << 20, int)),
+        max_connections_per_server=int(_number(table, "max_connections_per_server", 4, 1, 1000, int)),
+        approve_key_changes=_flag(table, "approve_key_changes"),
     )
+
+
+def fleet_defaults(state_dir: str) -> FleetSettings:
+    """The settings of a config without a ``[fleet]`` table."""
+    return settings_from_table({}, state_dir)
 
 
 def parse_fleet(r: TableReader, value: Any, state_dir: str) -> FleetSettings:

@@ -14,6 +14,7 @@ import dataclasses
 import os
 from typing import Any, Collection, Mapping
 
+from certbot_safedeploy.config import challenge_section, fleet_section, report_sections, target_section
 from certbot_safedeploy.config.challenge_section import ChallengeSettings, parse_challenge, settings_from_table
 from certbot_safedeploy.config.fleet_section import parse_fleet
 from certbot_safedeploy.config.model import DEFAULT_PATH, DEFAULT_STATE_DIR, Config
@@ -24,10 +25,27 @@ from certbot_safedeploy.errors import ChallengeError, ConfigError
 from certbot_safedeploy.system import fsutil
 
 __all__ = ["DEFAULT_PATH", "DEFAULT_STATE_DIR", "Config", "config_path", "parse_config", "load_config",
-           "check_key_paths", "challenge_settings_from_file", "load_plugin_config", "TOP_LEVEL", "SECTIONS"]
+           "check_key_paths", "challenge_settings_from_file", "load_plugin_config", "TOP_LEVEL", "SECTIONS", "schema"]
 
 TOP_LEVEL = ("trust_anchors", "backups", "state_dir", "target", "challenge", "notify", "status", "fleet")
 SECTIONS = ("target", "challenge", "notify", "status", "fleet")
+
+
+def schema() -> dict[str, tuple[str, ...]]:
+    """Every table of the config and the keys it takes, from the section modules that parse them."""
+    return {
+        "": TOP_LEVEL,
+        "target": target_section.TARGET_KEYS,
+        "target.files": target_section.FILE_KEYS,
+        "target.probe": target_section.PROBE_KEYS,
+        "target.service": target_section.SERVICE_KEYS,
+        "challenge": challenge_section.TABLE_KEYS,
+        "challenge.zone": challenge_section.ZONE_KEYS,
+        "notify": report_sections.NOTIFY_KEYS,
+        "notify.mail": report_sections.MAIL_KEYS,
+        "status": report_sections.STATUS_KEYS,
+        "fleet": fleet_section.KEYS,
+    }
 
 
 def config_path(arg: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
@@ -66,7 +84,7 @@ def _read(path: str) -> str:
         return fsutil.read_trusted_text(path)
     except FileNotFoundError:
         raise ConfigError("config file does not exist", path=path,
-                          fix="create it (see README.rst) or set SAFEDEPLOY_CONFIG") from None
+                          fix="create it (see man certbot-safedeploy, or docs/reference/config.rst) or set SAFEDEPLOY_CONFIG") from None
     except OSError as exc:
         if os.path.islink(path):
             raise ConfigError("config is a symlink; refusing to follow it", path=path,

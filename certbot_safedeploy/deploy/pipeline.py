@@ -1,6 +1,6 @@
 """The deploy step: verify -> stage -> install -> check -> reload -> probe -> roll back.
 
-Exit codes (documented in README.rst):
+Exit codes (documented in docs/reference/exit-codes.rst):
 
 * 0 ``DEPLOYED``: every target installed, checked, reloaded and probed (or the
   lineage has no target: a logged no-op);
@@ -44,6 +44,7 @@ class DeployResult:
     targets: list[str]
     lines: list[str] = dataclasses.field(default_factory=list)
     not_after: datetime.datetime | None = None
+    facts: dict[str, float] = dataclasses.field(default_factory=dict)  # lifetime, renewal time (status file)
 
     @property
     def outcome(self) -> str:
@@ -143,6 +144,10 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
             return result
         result.not_after = _not_after(material)
         plan = build_plan(targets, material)
+        if not _changes_pass(config, name, targets, material, result):
+            result.exit_code = REFUSED
+            result.lines.append(f"refused: {lineage_dir} changes what clients rely on; nothing was touched")
+            return result
     except SafeDeployError as exc:
         result.exit_code = REFUSED
         result.lines.append(f"refused: {exc}")
@@ -195,6 +200,26 @@ def _roll_back_safely(installer: Installer, records: Sequence[Installed], target
         result.exit_code = ROLLBACK_FAILED
         result.lines.append(f"ROLLBACK FAILED: unexpected {type(exc).__name__}: {str(exc)[:200]}")
         return result
+
+
+def _changes_pass(config: Config, name: str, targets: Sequence[Target], material: VerifiedLineage,
+                  result: DeployResult) -> bool:
+    """Compare with what each target serves now, then check revocation; False: refuse."""
+    from certbot_safedeploy.deploy.changegate import judge_changes, renewal_facts
+
+    verdict = judge_changes(targets, material, config.source)
+    result.lines.extend(verdict.block)
+    for finding in verdict.findings:
+        result.lines.append(finding.line())
+    result.facts = renewal_facts(material, name, verdict.new)
+    if verdict.refused:
+        return False
+    from certbot_safedeploy.deploy.revocation import check_revocation
+
+    revocation = check_revocation(material, verdict.new, config.state_dir)
+    if revocation.line:
+        result.lines.append(revocation.line)
+    return not revocation.refused
 
 
 def _not_after(material: VerifiedLineage) -> datetime.datetime:

@@ -9,8 +9,9 @@ from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Finding
 from certbot_safedeploy.material.renewalconf import renew_window_days
 from certbot_safedeploy.doctor.snapshot import FileState, Lineage, Snapshot
+from certbot_safedeploy.doctor.schedule_checks import (DEPLOY_HOOK_MARKERS, check_proxy, check_schedulers,
+                                                       check_sysconfig_hooks, sysconfig_deploys)
 
-DEPLOY_HOOK_MARKERS = ("certbot_safedeploy", "certbot-safedeploy")
 
 
 def check_manual_hooks(lineage: Lineage) -> list[Finding]:
@@ -21,7 +22,7 @@ def check_manual_hooks(lineage: Lineage) -> list[Finding]:
             f"{lineage.name} was obtained with --manual and has no manual_auth_hook: "
             "every unattended renewal will fail",
             f"certbot reconfigure --cert-name {lineage.name} --manual-auth-hook /etc/letsencrypt/safedeploy/manual-auth "
-            "--manual-cleanup-hook /etc/letsencrypt/safedeploy/manual-cleanup (see README: migrating a --manual certificate)")]
+            "--manual-cleanup-hook /etc/letsencrypt/safedeploy/manual-cleanup (see docs/first-certificate.rst: migrating a --manual certificate)")]
     return []
 
 
@@ -61,22 +62,6 @@ def check_files(lineage: Lineage) -> list[Finding]:
     return out
 
 
-def check_schedulers(snap: Snapshot) -> list[Finding]:
-    sources = [f"{p} (enabled timer)" for p in snap.certbot_timer_enabled]
-    sources += [f"{path}: {line[:80]}" for path, line in snap.schedulers]
-    if len(sources) > 1:
-        return [report.error(
-            sources[0].split(" ", 1)[0], "schedulers",
-            f"{len(sources)} schedulers renew certificates: " + "; ".join(sources),
-            "keep one (certbot.timer); a script that renews by itself skips certbot's deploy hooks, "
-            "so remove its cron line and put its distribution step in renewal-hooks/deploy/")]
-    if not sources:
-        return [report.warning(snap.config_dir, "schedulers",
-                               "no certbot.timer or cron job renews certificates",
-                               "systemctl enable --now certbot.timer")]
-    return []
-
-
 def check_targets(snap: Snapshot, targets: Sequence[tuple[str, str]], config_path: str) -> list[Finding]:
     out = []
     for target, lineage in targets:
@@ -85,7 +70,8 @@ def check_targets(snap: Snapshot, targets: Sequence[tuple[str, str]], config_pat
                                     f"target {target!r} deploys lineage {lineage!r}, which does not exist "
                                     f"in {snap.config_dir}/live/",
                                     "fix 'lineage' to a --cert-name from certbot certificates"))
-    hook_installed = any(any(m in text for m in DEPLOY_HOOK_MARKERS) for text in snap.deploy_hooks.values())
+    hook_installed = (any(any(m in text for m in DEPLOY_HOOK_MARKERS) for text in snap.deploy_hooks.values())
+                      or sysconfig_deploys(snap.scheduling))
     if targets and not hook_installed:
         per_conf = {l.name for l in snap.lineages
                     if any(m in l.conf.params.get("renew_hook", "") for m in DEPLOY_HOOK_MARKERS)}
@@ -107,6 +93,11 @@ def _unsafe(kind: str, state: FileState) -> Finding | None:
         return report.error(state.path, "permissions",
                             f"{kind} is readable or writable by group or others (mode {state.mode:04o})",
                             f"chmod 0600 {state.path}")
+    if kind == "certbot sysconfig" and (state.uid != 0 or state.mode & 0o022):
+        return report.error(state.path, "permissions",
+                            f"{state.path} is owned by uid {state.uid} with mode {state.mode:04o}; its hooks "
+                            "are commands certbot-renew.service runs as root",
+                            f"chown root:root {state.path} && chmod 0644 {state.path}")
     if kind == "config" and (state.uid != 0 or state.mode & 0o022):
         return report.error(state.path, "permissions",
                             f"the safedeploy config is owned by uid {state.uid} with mode {state.mode:04o}; "
@@ -128,6 +119,8 @@ def run_checks(snap: Snapshot, targets: Sequence[tuple[str, str]], config_path: 
         findings += check_files(lineage)
         findings += check_expiry(lineage, snap.now)
     findings += check_schedulers(snap)
+    findings += check_sysconfig_hooks(snap, targets)
+    findings += check_proxy(snap)
     findings += check_targets(snap, targets, config_path)
     findings += check_permissions(snap)
     return findings

@@ -15,6 +15,8 @@ from certbot_safedeploy.system import readfile
 from certbot_safedeploy.verify.parsing import PARSE_ERRORS, why
 from certbot_safedeploy.verify.chain import not_after, not_before
 from certbot_safedeploy.material.renewalconf import RenewalConf, parse_renewal_conf
+from certbot_safedeploy.doctor.scheduling import Scheduling, read_scheduling
+from certbot_safedeploy.doctor.scheduling import read_limited as _read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Snapshot:
     certbot_timer_enabled: list[str]
     sensitive_files: list[tuple[str, FileState]]  # (kind, state)
     now: datetime.datetime
+    scheduling: Scheduling
 
 
 def file_state(path: str) -> FileState:
@@ -56,13 +59,6 @@ def file_state(path: str) -> FileState:
     except (OSError, ValueError):  # ValueError: a NUL in a path a renewal config names
         return FileState(path, False)
     return FileState(path, True, mode=stat.S_IMODE(st.st_mode), uid=st.st_uid)
-
-
-def _read(path: str, limit: int = 65536) -> str:
-    try:
-        return readfile.read_bytes(path, limit, truncate=True).decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _lineage(conf: RenewalConf) -> Lineage:
@@ -84,7 +80,7 @@ def _lineage(conf: RenewalConf) -> Lineage:
 SCHEDULER_WORDS = ("certbot", "letsencrypt", "acme.sh", "acme_tiny", "dehydrated", "lego ", "getssl")
 
 
-def _schedulers(root: str) -> tuple[list[tuple[str, str]], list[str]]:
+def _cron_schedulers(root: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     cron_files = [os.path.join(root, "etc/crontab")]
     cron_files += sorted(glob.glob(os.path.join(root, "etc/cron.d/*")))
@@ -101,13 +97,7 @@ def _schedulers(root: str) -> tuple[list[tuple[str, str]], list[str]]:
                 continue  # Debian's guard: cron defers to certbot.timer where systemd runs
             found.append((path, stripped))
             break
-    timers = []
-    for unit in ("certbot.timer", "snap.certbot.renew.timer"):
-        for wants in ("etc/systemd/system/timers.target.wants", "lib/systemd/system/timers.target.wants"):
-            path = os.path.join(root, wants, unit)
-            if os.path.lexists(path):
-                timers.append(path)
-    return found, timers
+    return found
 
 
 def take_snapshot(config_dir: str, system_root: str = "/",
@@ -124,7 +114,10 @@ def take_snapshot(config_dir: str, system_root: str = "/",
     for path in sorted(glob.glob(os.path.join(config_dir, "renewal-hooks", "deploy", "*"))):
         if os.path.isfile(path) and os.access(path, os.X_OK):
             hooks[path] = _read(path, 4096)
-    schedulers, timers = _schedulers(system_root)
+    schedulers = _cron_schedulers(system_root)
+    # the admin's own environment counts only for the machine itself, not a tree under a test root
+    scheduling = read_scheduling(system_root, os.environ if os.path.realpath(system_root) == "/" else None)
+    timers = [t.enabled for t in scheduling.timers if t.enabled]
     sensitive: list[tuple[str, FileState]] = []
     for lineage in lineages:
         key = lineage.files.get("privkey")
@@ -135,5 +128,7 @@ def take_snapshot(config_dir: str, system_root: str = "/",
             sensitive.append(("TSIG key", file_state(tsig)))
     for kind, path in extra_sensitive:
         sensitive.append((kind, file_state(path)))
+    if os.path.lexists(scheduling.sysconfig):  # its hooks are commands certbot-renew.service runs as root
+        sensitive.append(("certbot sysconfig", file_state(scheduling.sysconfig)))
     return Snapshot(config_dir, lineages, live_names, hooks, schedulers, timers, sensitive,
-                    datetime.datetime.now(datetime.timezone.utc))
+                    datetime.datetime.now(datetime.timezone.utc), scheduling)

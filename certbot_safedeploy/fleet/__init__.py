@@ -12,9 +12,10 @@
   the trust anchors, install it with the deploy pipeline and report back.
 * ``status`` shows, per name and server, what was published and what is served.
 
-Pure logic lives in :mod:`.settings`, :mod:`.policy`, :mod:`.csr`, :mod:`.issued`
-and :mod:`.view`; :mod:`.store` (SQLAlchemy Core) and :mod:`.central` own the
-database for the central host, :mod:`.wire` is a pull's direct driver path,
-:mod:`.pgroles` the roles and policies, :mod:`.localstate` the server's files,
-and :mod:`.pull`, :mod:`.renew` and :mod:`.enroll` are the commands.
+Pure logic lives in :mod:`.rules` (renewal policy, CSR and issued-certificate checks,
+status views); :mod:`.db` owns the database (the SQLAlchemy store, schema, migrations,
+roles and policies, and :mod:`.db.wire`, the pull's and status's direct driver path);
+:mod:`.central`, :mod:`.renew`, :mod:`.enroll`, :mod:`.pull`, :mod:`.localstate` and
+:mod:`.units` are the steps the fleet commands (:mod:`certbot_safedeploy.commands.fleet`) run.
+The ``[fleet]`` table is parsed by :mod:`certbot_safedeploy.config.fleet_section`.
 """

@@ -2,10 +2,14 @@
 
 First every enrollment is judged against the allow list (:func:`.central.accept`):
 a CSR naming anything not allowed for the server that enrolled it is refused,
-reported here, in ``fleet status`` and (once) through ``[notify]``.  Then, for each name in the store (in name order, one at a time): decide whether it
-is due (:mod:`.policy`), respect its back-off and the run's order budget, run
+reported here, in ``fleet status`` and (once) through ``[notify]``; so is a key
+change, with its old and new pins.  Then, for each name in the store (taken
+round-robin by holding server, so that one server's many names cannot use up
+the order budget of the others): decide whether it is due
+(:mod:`.rules.renewal_policy`, or the CA's ARI window, :mod:`.arisignal`), respect
+its back-off and the run's order budget, run
 certbot with the stored CSR, check the result against the CSR's key and names
-(:mod:`.issued`), and publish it.  A failure is recorded on that name alone
+(:mod:`.rules.issued`), and publish it.  A failure is recorded on that name alone
 (back-off, last error, an attempt row) and sent to the notify channels; the
 loop goes on with the next name.
 """
@@ -24,6 +28,7 @@ from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.rules import renewal_policy as policy
 from certbot_safedeploy.fleet.central import accept
 from certbot_safedeploy.fleet.rules.issued import IssuedCertificate, check_issued
+from certbot_safedeploy.fleet.rules.view import escape_controls
 from certbot_safedeploy.config.fleet_section import FleetSettings
 from certbot_safedeploy.fleet.db.store import Candidate, Store
 
@@ -86,26 +91,48 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
     from certbot_safedeploy.report.notify import make_report, send
 
     run = RenewRun()
-    acceptance = accept(store, now)
+    if store.is_postgresql:
+        store.set_limits(settings.limits)
+    acceptance = accept(store, now, settings)
     run.lines.extend(acceptance.accepted)
+    for name, server in acceptance.skipped:
+        run.lines.append(f"{name}: SKIPPED the enrollment of server {server!r}: another session holds its row "
+                         "locked; judged again on the next run (the other names go on)")
+        run.exit_code = FAILED
+    for change in acceptance.key_changes:
+        what = ("accepted" if change.accepted else
+                "waits for approval (fleet approve " f"{change.name} --to {change.server})")
+        message = (f"key change of server {change.server!r}: old pin {change.old_pin}, new pin {change.new_pin}; "
+                   f"{what}")
+        if not change.accepted:
+            run.lines.append(f"{change.name}: {message}")
+        send(make_report("fleet renew", escape_controls(change.name), escape_controls(message),
+                         old_pin=change.old_pin, new_pin=change.new_pin,
+                         server=change.server), config.notify)
     for name, server, why in acceptance.refused:
         if names and name not in names:
             continue
         run.lines.append(f"{name}: REFUSED the enrollment of server {server!r}: {why}")
         run.exit_code = FAILED
         if (name, server) in acceptance.new_refusals:
-            send(make_report("fleet renew", name, f"refused the enrollment of server {server!r}: {why}"),
+            send(make_report("fleet renew", escape_controls(name),
+                             escape_controls(f"refused the enrollment of server {server!r}: {why}")),
                  config.notify)
     candidates = [c for c in store.candidates() if not names or c.state.name in names]
     missing = sorted(set(names) - {c.state.name for c in candidates} - {r[0] for r in acceptance.refused})
     for name in missing:
         run.lines.append(f"{name}: not in the store (fix: enroll it on its server first)")
         run.exit_code = FAILED
+    from certbot_safedeploy.fleet.arisignal import ari_verdicts
+
+    windows, ari_lines = ari_verdicts(settings, config.state_dir, candidates, now)
+    run.lines.extend(ari_lines)
     orders, failures = store.attempt_counts(now - policy.ORDER_WINDOW, now - policy.FAILURE_WINDOW)
     budget = policy.order_budget(orders, settings.max_orders_per_3h)
+    due: list[tuple[Candidate, str]] = []
     for cand in candidates:
         name = cand.state.name
-        reason = policy.renewal_reason(cand.state, now, settings.renew_fraction)
+        reason = policy.renewal_reason(cand.state, now, settings.renew_fraction, windows.get(name))
         if reason is None:
             continue
         held = policy.held_back(cand.state, now, failures.get(name, 0), settings.max_failures_per_hour)
@@ -113,6 +140,9 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
             run.lines.append(f"{name}: due ({reason}) but held back: {held}")
             run.exit_code = FAILED
             continue
+        due.append((cand, reason))
+    for cand, reason in policy.round_robin(due, lambda item: item[0].server):
+        name = cand.state.name
         if budget <= 0:
             run.lines.append(f"{name}: due ({reason}) but deferred: {settings.max_orders_per_3h} orders "
                              "in 3 h reached (the CA's per-account limit)")
@@ -139,7 +169,7 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
                 store.record_failure(name, str(exc), now, retry)
             except FleetError as store_exc:
                 run.lines.append(f"{name}: could not record the failure: {store_exc}")
-            send(make_report("fleet renew", name, message), config.notify)
+            send(make_report("fleet renew", escape_controls(name), escape_controls(message)), config.notify)
     if not run.lines:
         run.lines.append(f"nothing due among {len(candidates)} name(s)")
     return run

@@ -131,16 +131,49 @@ def parse_postconf(text: str, where: str) -> list[Reference]:
     return refs
 
 
-_DOVECOT = re.compile(r"^\s*(ssl_cert|ssl_key|ssl_alt_cert|ssl_alt_key|ssl_ca)\s*=\s*<\s*(\S+)\s*$")
+# Dovecot 2.3: ssl_cert = <PATH (the "<" reads a file; anything else is an inline value).
+DOVECOT23_SETTINGS = ("ssl_cert", "ssl_key", "ssl_alt_cert", "ssl_alt_key", "ssl_ca")
+# Dovecot 2.4 renamed them (ssl_server_cert_file = PATH) and doveconf -n prints them inside
+# ``ssl_server { cert_file = PATH }``; both spellings are read, named as the flat setting.
+DOVECOT24_SETTINGS = ("ssl_server_cert_file", "ssl_server_key_file", "ssl_server_alt_cert_file",
+                      "ssl_server_alt_key_file", "ssl_server_ca_file")
+_DOVECOT_SETTING = re.compile(r"^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$")
+_DOVECOT_OPEN = re.compile(r"^\s*([A-Za-z0-9_]+)(?:\s+[^{}=]*)?\{\s*$")
 
 
 def parse_doveconf(text: str, where: str) -> list[Reference]:
-    """``doveconf -n -P``: file references are written ``<path``; inline values are skipped."""
+    """``doveconf -n -P`` of Dovecot 2.3 or 2.4: 2.3 file references are written ``<path``
+    (inline values are skipped); 2.4's ``*_file`` settings hold the path itself, flat or inside
+    an ``ssl_server { }`` block (also within ``local_name``/``protocol`` filters)."""
     refs = []
+    blocks: list[str] = []
     for line in text.splitlines():
-        match = _DOVECOT.match(line)
-        if match:
-            refs.append(Reference("dovecot", match.group(1), match.group(2), where))
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        opened = _DOVECOT_OPEN.match(stripped)
+        if opened:
+            blocks.append(opened.group(1))
+            continue
+        if stripped == "}":
+            if blocks:
+                blocks.pop()
+            continue
+        match = _DOVECOT_SETTING.match(stripped)
+        if not match:
+            continue
+        name, value = match.groups()
+        if blocks and blocks[-1] == "ssl_server":
+            name = "ssl_server_" + name
+        if name in DOVECOT23_SETTINGS and value.startswith("<"):
+            path = value[1:].strip()
+        elif name in DOVECOT24_SETTINGS and value:
+            path = value[1:].strip() if value.startswith("<") else value
+        else:
+            continue
+        path = _unquote(path)
+        if path.startswith("/") and not any(c.isspace() for c in path):
+            refs.append(Reference("dovecot", name, path, where))
     return refs
 
 

@@ -90,6 +90,8 @@ def _part(ref: Reference) -> str:
 def _change(service: str, ref: Reference, new: str, config: str) -> str:
     if service == "postfix":
         return f"postconf -c {config} -e '{ref.setting.rsplit('/', 1)[-1]} = {new}'   # {ref.where}"
+    if service == "dovecot" and ref.setting.endswith("_file"):  # Dovecot 2.4: the path itself
+        return f"{ref.where}: {ref.setting} = {new}   # was {ref.path}"
     if service == "dovecot":
         return f"{ref.where}: {ref.setting} = <{new}   # was <{ref.path}"
     if service == "postgresql":

@@ -63,3 +63,41 @@ def raw_fields(cert: x509.Certificate) -> RawFields:
     spki_alg = _children(_children(tbs[5][1])[0][1])
     explicit = (len(spki_alg) > 1 and spki_alg[0][1] == EC_PUBLIC_KEY and spki_alg[1][0] != 0x06)
     return RawFields(tbs[0][1], tbs[1][1], outer[1][1], explicit)
+
+
+EXTENSION_REQUEST = bytes.fromhex("2a864886f70d01090e")  # 1.2.840.113549.1.9.14 (RFC 2985 §5.4.2)
+
+
+def csr_extension_requests(data: bytes) -> list[list[bytes]]:
+    """The extension OIDs of every extensionRequest value of a DER CSR (RFC 2986 §4.1), in order.
+
+    cryptography reads only the first extensionRequest; a CSR that hides a second one (another
+    subjectAltName list) must be seen whole before it goes to a CA.
+    """
+    tag, body, end = _tlv(data, 0)
+    if tag != 0x30 or end != len(data):
+        raise Malformed("a CSR is one DER SEQUENCE")
+    outer = _children(body)
+    if len(outer) != 3 or outer[0][0] != 0x30:
+        raise Malformed("a CSR is three elements (RFC 2986 §4.2)")
+    attributes = [value for tag, value in _children(outer[0][1]) if tag == 0xA0]
+    if len(attributes) > 1:
+        raise Malformed("the CSR has two attribute sets")
+    requests: list[list[bytes]] = []
+    for tag, attribute in _children(attributes[0]) if attributes else []:
+        parts = _children(attribute)
+        if tag != 0x30 or len(parts) != 2 or parts[0][0] != 0x06 or parts[1][0] != 0x31:
+            raise Malformed("a CSR attribute is an OID and a SET of values")
+        if parts[0][1] != EXTENSION_REQUEST:
+            continue
+        for ext_tag, extensions in _children(parts[1][1]):
+            if ext_tag != 0x30:
+                raise Malformed("an extensionRequest value is a SEQUENCE of extensions")
+            oids = []
+            for one_tag, extension in _children(extensions):
+                fields = _children(extension)
+                if one_tag != 0x30 or not fields or fields[0][0] != 0x06:
+                    raise Malformed("an extension starts with its OID")
+                oids.append(fields[0][1])
+            requests.append(oids)
+    return requests

@@ -11,6 +11,15 @@ def test_defaults_and_a_path_store():
     assert s.key_dir == "/var/lib/sd/fleet"
     assert s.certbot == ("certbot", "-a", "safedeploy")
     assert abs(s.renew_fraction - 1 / 3) < 1e-9 and s.max_failures_per_hour == 4
+    assert s.limits == {"enrollments": 100, "names_per_csr": 100, "csr_bytes": 16384, "report_bytes": 4096}
+    assert s.lock_timeout == 5 and s.max_connections_per_server == 4 and s.approve_key_changes is False
+
+
+def test_per_server_limits_and_approve_key_changes():
+    s = settings_from_table({"max_enrollments_per_server": 7, "max_csr_bytes": 4096, "approve_key_changes": True,
+                             "max_connections_per_server": 2, "lock_timeout": 1.5}, "/x")
+    assert s.limits["enrollments"] == 7 and s.limits["csr_bytes"] == 4096
+    assert s.approve_key_changes and s.max_connections_per_server == 2 and s.lock_timeout == 1.5
 
 
 @pytest.mark.parametrize("table, key", [
@@ -23,6 +32,11 @@ def test_defaults_and_a_path_store():
     ({"renew_fraction": True}, "renew_fraction"),
     ({"key_dir": "/var/../etc"}, "key_dir"),
     ({"color": "red"}, "color"),
+    ({"approve_key_changes": "yes"}, "approve_key_changes"),
+    ({"max_enrollments_per_server": 0}, "max_enrollments_per_server"),
+    ({"max_report_bytes": 100}, "max_report_bytes"),
+    ({"lock_timeout": 0}, "lock_timeout"),
+    ({"max_connections_per_server": -1}, "max_connections_per_server"),
 ])
 def test_invalid_keys_are_named(table, key):
     with pytest.raises(FleetSettingsError) as info:

@@ -11,6 +11,7 @@ from certbot_safedeploy.config.load import parse_config
 from certbot_safedeploy.deploy.service import run_command
 from certbot_safedeploy.errors import ConfigError
 from certbot_safedeploy.config.service_presets import PRESETS, Instance, PresetError, resolve
+from tests import dovecot
 
 FILES = 'files = [ { path = "/etc/ssl/x/site.pem", content = ["fullchain"] } ]'
 
@@ -126,9 +127,9 @@ def test_real_haproxy_and_dovecot_checks(tmp_path):
     cfg.write_text("frontend f\n  bind 127.0.0.1:1 ssl crt /nonexistent.pem\n")
     assert not run_command(resolve("haproxy", Instance(str(cfg), "/run/x.pid")).check).ok
     dove = tmp_path / "d.conf"
-    dove.write_text("protocols = imap\n")
+    dove.write_text(f"{dovecot.head()}protocols = imap\n")  # 2.3 or 2.4, whichever is installed
     assert run_command(resolve("dovecot", Instance(str(dove))).check).ok
-    dove.write_text("protocols = imap\nno_such_setting = 1\n")
+    dove.write_text(f"{dovecot.head()}protocols = imap\nno_such_setting = 1\n")
     assert not run_command(resolve("dovecot", Instance(str(dove))).check).ok
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from certbot_safedeploy.config.load import load_config
+from tests import dovecot
 from tests.doctor.conftest import Etc
 
 
@@ -123,3 +124,25 @@ def test_adopt_write_refuses_a_destination_others_can_redirect(etc, tmp_path):
     proc = _adopt(etc, conf, "--write")
     assert proc.returncode == 1 and "is world-writable" in proc.stderr, proc.stderr
     assert etc.config.read_text() == "" and not (shared / "tls").exists()
+
+
+def test_doctor_and_adopt_find_dovecot_reading_live_in_its_own_syntax(etc):
+    """Dovecot 2.3 (ssl_cert = <live/...) or 2.4 (ssl_server_cert_file = live/...), whichever is installed:
+    the trap is an error, never "no problems found", and adopt's change keeps that version's syntax."""
+    live = etc.lineage("a.example")
+    conf = etc.root / "dovecot" / "dovecot.conf"
+    conf.parent.mkdir()
+    conf.write_text(f"{dovecot.head()}protocols = imap\nssl = yes\n"
+                    + dovecot.tls(f"{live}/fullchain.pem", f"{live}/privkey.pem"))
+    proc = etc.run("--service-config", f"dovecot={conf}")
+    assert proc.returncode == 1, proc.stdout
+    line = next(l for l in proc.stdout.splitlines() if "live-trap" in l)
+    cert_setting, key_setting = dovecot.setting_names()
+    assert "dovecot reads certbot's live/a.example files directly" in line
+    assert f"{cert_setting} {live}/fullchain.pem" in line and f"{key_setting} {live}/privkey.pem" in line
+    adopted = subprocess.run([sys.executable, "-m", "certbot_safedeploy", "adopt", "a.example", "--config-dir",
+                              str(etc.le), "--config", str(etc.config), "--system-root", str(etc.root),
+                              "--service-config", f"dovecot={conf}"], capture_output=True, text=True, timeout=60)
+    assert adopted.returncode == 0, adopted.stderr
+    new = f"{conf.parent}/tls/a.example/fullchain.pem"
+    assert (f"{cert_setting} = {new}" if dovecot.is_24() else f"{cert_setting} = <{new}") in adopted.stdout

@@ -5,7 +5,8 @@ runs in tests/integration/test_fleet_e2e.py).  It signs the CSR with a test CA.
     fake_certbot.py CA_DIR certonly --non-interactive --csr F --cert-path F --chain-path F --fullchain-path F
 
 CA_DIR holds inter.pem, inter.key; a file named `fail` there makes it exit 1,
-`foreign` makes it certify a different key, `log` collects one line per call.
+`foreign` makes it certify a different key, `names` (one DNS name a line) replaces the
+CSR's names (a CA that adds, drops or re-cases names), `log` collects one line per call.
 """
 import datetime
 import os
@@ -29,10 +30,13 @@ public = ec.generate_private_key(ec.SECP256R1()).public_key() if os.path.exists(
     os.path.join(ca_dir, "foreign")) else csr.public_key()
 now = datetime.datetime.now(datetime.timezone.utc)
 days = int(open(os.path.join(ca_dir, "days")).read()) if os.path.exists(os.path.join(ca_dir, "days")) else 90
+sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+if os.path.exists(os.path.join(ca_dir, "names")):
+    sans = x509.SubjectAlternativeName([x509.DNSName(n) for n in open(os.path.join(ca_dir, "names")).read().split()])
 cert = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(inter.subject)
         .public_key(public).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value, critical=False)
+        .add_extension(sans, critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(inter.public_key()), critical=False)

@@ -349,8 +349,8 @@ def test_a_server_role_cannot_touch_what_is_not_its_own(fleet: Fleet) -> None:
         assert b.execute("UPDATE enrollments SET csr_pem = 'x' WHERE name = 'srv1'").rowcount == 0
         assert "permission denied" in _rejected(b, "UPDATE enrollments SET server = 'srv1' WHERE server = 'srv2'")
         assert "row-level security" in _rejected(
-            b, "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin, enrolled_at) "
-               "VALUES ('srv1', 'srv1', '[\"srv1.example.test\"]', 'ec', 'x', 'x', 1)")
+            b, "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin) "
+               "VALUES ('srv1', 'srv1', '[\"srv1.example.test\"]', 'ec', 'x', 'x')")
         # publishing a certificate
         assert "permission denied" in _rejected(
             b, "INSERT INTO certificates (name, domains, key_type, server, csr_pem, csr_pin, enrolled_at, cert_pem, "
@@ -384,8 +384,8 @@ def test_an_enrollment_for_a_name_never_allowed_is_refused_by_postgresql_and_by_
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     with _as(fleet, "srv2") as b:
         assert "row-level security" in _rejected(
-            b, "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin, enrolled_at) "
-               "VALUES ('evil', 'srv2', '[\"evil.example.test\"]', 'ec', 'x', 'x', 1)")
+            b, "INSERT INTO enrollments (name, server, domains, key_type, csr_pem, csr_pin) "
+               "VALUES ('evil', 'srv2', '[\"evil.example.test\"]', 'ec', 'x', 'x')")
         # its own row passes the policy with an allowed list, but the CSR asks for another name
         key = ec.generate_private_key(ec.SECP256R1())
         request = (x509.CertificateSigningRequestBuilder()
@@ -441,7 +441,7 @@ def test_a_hand_swapped_certificate_shows_as_drift(fleet: Fleet) -> None:
 
 def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
     """fleet/wire.py's check-in, run as srv1's role, returns the schema's columns and Core's rows."""
-    from tests.fleet.test_wire import core_checkin
+    from tests.fleet.db.test_wire import core_checkin
 
     with _as(fleet, "srv1") as a:
         cur = a.execute(wire.checkin_pg(), {"now": int(time.time()), "server": "srv1", "names": ["srv1", "srv2"]})
@@ -510,7 +510,7 @@ def test_libpq_and_psycopg_drivers_return_the_same_check_in_and_store_the_same_r
         bad.checkin("srv1", ["srv1"], int(time.time()))  # the central password is not srv1's
 
 
-def test_a_v2_store_upgrades_to_roles_and_the_allow_list_on_postgresql(fleet: Fleet) -> None:
+def test_a_v2_store_upgrades_to_roles_the_allow_list_and_v4_on_postgresql(fleet: Fleet) -> None:
     fleet.pg.psql("CREATE DATABASE upgrade OWNER fleet")
     url = fleet.pg.url.rsplit("/", 1)[0] + "/upgrade"
     store = Store.open(settings_from_table({"store": url, "store_password_file": str(fleet.password_file)},
@@ -567,8 +567,10 @@ def test_a_takeover_waits_for_the_central_host_on_postgresql(fleet: Fleet) -> No
     assert r.returncode == 0, r.stderr
     r = fleet.run(fleet.central, "renew", "srv1")
     assert r.returncode == 1 and "takeover from 'srv1' awaits approval" in r.stderr, r.stdout + r.stderr
+    assert "fleet approve srv1 --to srv3" in r.stderr
     assert fleet.pg.psql("SELECT server FROM certificates WHERE name = 'srv1'", db="fleet").strip() == "srv1"
-    assert fleet.run(fleet.central, "disallow", "srv1", "-d", srv1.domain).returncode == 0  # approve
+    r = fleet.run(fleet.central, "disallow", "srv1", "-d", srv1.domain, "--to", "srv3")  # approve srv3 by name
+    assert r.returncode == 0 and "approved the takeover of srv1 by server 'srv3'" in r.stdout, r.stdout + r.stderr
     r = fleet.renew("srv1")
     assert "moved from server 'srv1' to 'srv3'" in r.stdout and "issued and published" in r.stdout, r.stdout
     owner = fleet.pg.psql("SELECT server || ' ' || cert_pin || ' ' || csr_pin FROM certificates "

@@ -84,6 +84,31 @@ def test_doveconf_keeps_file_references_only():
                                                    ("ssl_cert", "/etc/dovecot/other.pem")]
 
 
+def test_doveconf_24_flat_settings_and_ssl_server_blocks():
+    """Dovecot 2.4: ssl_server_cert_file = PATH, printed by doveconf -n inside ssl_server { }."""
+    text = ("dovecot_config_version = 2.4.1\nprotocols = imap\nssl_server {\n"
+            f"  cert_file = {LIVE}/fullchain.pem\n  key_file = {LIVE}/privkey.pem\n}}\n"
+            "local_name mail.example.com {\n  ssl_server {\n    cert_file = /etc/dovecot/other.pem\n  }\n}\n"
+            "ssl_client {\n  ca_file = /etc/ssl/certs/ca-certificates.crt\n}\n"
+            f"ssl_server_alt_cert_file = {LIVE}/cert.pem\nservice imap-login {{\n  inet_listener imap {{\n"
+            "    port = 143\n  }\n}\n")
+    refs = parse_doveconf(text, "/etc/dovecot/dovecot.conf")
+    assert [(r.setting, r.path, r.part) for r in refs] == [
+        ("ssl_server_cert_file", f"{LIVE}/fullchain.pem", "fullchain"),
+        ("ssl_server_key_file", f"{LIVE}/privkey.pem", "privkey"),
+        ("ssl_server_cert_file", "/etc/dovecot/other.pem", ""),
+        ("ssl_server_alt_cert_file", f"{LIVE}/cert.pem", "cert")]
+
+
+def test_doveconf_23_and_24_name_the_same_files():
+    v23 = parse_doveconf(f"ssl_cert = <{LIVE}/fullchain.pem\nssl_key = <{LIVE}/privkey.pem\n", "d.conf")
+    v24 = parse_doveconf(f"ssl_server_cert_file = {LIVE}/fullchain.pem\nssl_server_key_file = {LIVE}/privkey.pem\n",
+                         "d.conf")
+    assert [r.path for r in v23] == [r.path for r in v24]
+    # a 2.3 name with a 2.4-style bare value is an inline value in 2.3, never a path
+    assert parse_doveconf(f"ssl_cert = {LIVE}/fullchain.pem\n", "d.conf") == []
+
+
 def test_slapd_ldif_folding_base64_and_slapd_conf():
     encoded = base64.b64encode(f"{LIVE}/privkey.pem".encode()).decode()
     ldif = (f"dn: cn=config\nolcTLSCertificateFile: {LIVE}/full\n chain.pem\n"

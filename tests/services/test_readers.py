@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from certbot_safedeploy.services.readers import installed, read_service
+from tests import dovecot
 
 LIVE = "/etc/letsencrypt/live/a.example"
 
@@ -48,11 +49,13 @@ def test_postfix_main_cf_and_master_cf_overrides(tmp_path):
 
 def test_dovecot_reads_included_files_through_doveconf(tmp_path):
     cert, key = _pem(tmp_path)
-    (tmp_path / "ssl.conf").write_text(f"ssl_cert = <{cert}\nssl_key = <{key}\n")
+    (tmp_path / "ssl.conf").write_text(dovecot.tls(cert, key))  # 2.3 or 2.4, whichever is installed
     conf = tmp_path / "dovecot.conf"
-    conf.write_text(f"protocols = imap\nssl = yes\n!include {tmp_path}/ssl.conf\n")
+    conf.write_text(f"{dovecot.head()}protocols = imap\nssl = yes\n!include {tmp_path}/ssl.conf\n")
     svc = read_service("dovecot", str(conf), False)
-    assert [(r.setting, r.path) for r in svc.references] == [("ssl_cert", cert), ("ssl_key", key)]
+    assert svc.error == ""
+    cert_setting, key_setting = dovecot.setting_names()
+    assert [(r.setting, r.path) for r in svc.references] == [(cert_setting, cert), (key_setting, key)]
 
 
 def test_slapd_cn_config_through_slapcat(tmp_path):

@@ -4,8 +4,16 @@ Each step is a function that takes a connection inside a transaction and moves
 the schema from version ``n - 1`` to ``n``; its DDL is written out here, not
 derived from :mod:`.schema`, so that old steps never change when the current
 shape does.  Both SQLite and PostgreSQL run DDL inside transactions, so a step
-that fails leaves the previous version intact.  On PostgreSQL an advisory lock
-serialises two hosts migrating at once.
+that fails leaves the previous version intact.
+
+On PostgreSQL two hosts migrating at once are serialised by ``LOCK TABLE
+safedeploy_schema IN EXCLUSIVE MODE``: a server role holds only SELECT on that
+table, so the strongest lock it can take there (ACCESS SHARE) never conflicts
+with it, and it cannot take the lock itself (an advisory key can be taken by
+any role).  A store that has no tables yet is locked with
+``pg_try_advisory_xact_lock``: a second host fails at once, in one line.
+Nothing is locked when the schema is already current, so a server's ``fleet
+enroll`` (which calls :func:`upgrade`) needs no write privilege here.
 """
 
 from __future__ import annotations
@@ -94,6 +102,26 @@ _V3 = (  # the allow list, servers' own enrollment rows, reports keyed by enroll
     "ALTER TABLE server_reports_v3 RENAME TO server_reports",
 )
 
+_V4 = (  # central-only tables: approvals, the detail of refusals, the per-server limits
+    """CREATE TABLE approvals (
+        name VARCHAR(128) NOT NULL,
+        server VARCHAR(128) NOT NULL,
+        csr_pin VARCHAR(64) NOT NULL,
+        approved_at BIGINT NOT NULL,
+        PRIMARY KEY (name, server))""",
+    """CREATE TABLE refusal_details (
+        name VARCHAR(128) NOT NULL,
+        server VARCHAR(128) NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (name, server))""",
+    """CREATE TABLE safedeploy_limits (
+        name VARCHAR(32) PRIMARY KEY,
+        value BIGINT NOT NULL)""",
+    # the defaults of [fleet]; every central command writes the configured values (Store.set_limits)
+    "INSERT INTO safedeploy_limits (name, value) VALUES ('enrollments', 100), ('names_per_csr', 100), "
+    "('csr_bytes', 16384), ('report_bytes', 4096)",
+)
+
 _DIALECT = {
     "postgresql": {"serial": "SERIAL", "json_each": "json_array_elements_text(c.domains::json) AS d(value)",
                    "json_value": "value"},
@@ -114,7 +142,8 @@ def _run(statements: tuple[str, ...], postgresql_only: tuple[str, ...] = ()) -> 
     return step
 
 
-STEPS: tuple[Callable[[sa.Connection], None], ...] = (_run(_V1), _run(_V2), _run(_V3, pgroles.V3))
+STEPS: tuple[Callable[[sa.Connection], None], ...] = (_run(_V1), _run(_V2), _run(_V3, pgroles.V3),
+                                                     _run(_V4, pgroles.V4))
 LATEST = len(STEPS)
 
 
@@ -126,16 +155,37 @@ def current_version(conn: sa.Connection) -> int:
     return int(version)
 
 
+MIGRATION_KEY = 7469
+
+
+def _not_newer(version: int) -> None:
+    if version > LATEST:
+        raise FleetError(f"the store has schema version {version}, newer than this "
+                         f"certbot-safedeploy knows ({LATEST})", fix="upgrade certbot-safedeploy on this host")
+
+
+def _lock(conn: sa.Connection) -> None:
+    """Take the migration lock (PostgreSQL), or fail at once if another host migrates an empty store."""
+    if sa.inspect(conn).has_table("safedeploy_schema"):
+        conn.execute(sa.text("LOCK TABLE safedeploy_schema IN EXCLUSIVE MODE"))
+        return
+    if not conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": MIGRATION_KEY}).scalar():
+        raise FleetError("another session holds the lock for creating the store's tables",
+                         fix="wait for the other `fleet migrate` to finish, then run it again")
+
+
 def upgrade(engine: sa.Engine, target: int = LATEST) -> tuple[int, int]:
     """Apply every missing step up to ``target``; return (from, to)."""
+    with engine.connect() as conn:
+        start = current_version(conn)
+    _not_newer(start)
+    if start >= target:
+        return start, start
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7469)"))
+            _lock(conn)
         start = current_version(conn)
-        if start > LATEST:
-            raise FleetError(f"the store has schema version {start}, newer than this "
-                             f"certbot-safedeploy knows ({LATEST})",
-                             fix="upgrade certbot-safedeploy on this host")
+        _not_newer(start)
         for version in range(start + 1, target + 1):
             STEPS[version - 1](conn)
             conn.execute(sa.text("UPDATE safedeploy_schema SET version = :v"), {"v": version})

@@ -15,6 +15,13 @@ It has no privilege at all on ``attempts``, no write privilege on
 ``certificates`` or ``allowed_names``, and column grants keep it off the
 columns the central host writes (``refusal``, ``server`` of an existing row).
 The text here is the migration: old steps never change.
+
+Schema v4 (:data:`V4`) takes ``enrolled_at`` out of the servers' hands (a
+default and a trigger set it from the central clock, and the column grants
+are revoked), bounds what one server may store (a trigger reads
+``safedeploy_limits``, which the central host writes from ``[fleet]``), and
+gives every existing server role a connection limit and session timeouts.
+``approvals`` and ``refusal_details`` are central-only: no grant at all.
 """
 
 from __future__ import annotations
@@ -61,6 +68,65 @@ V3 = (
 )
 
 
+# what `fleet grant` and the v4 migration give every server role
+ROLE_TIMEOUTS = {"statement_timeout": "30s", "idle_in_transaction_session_timeout": "30s", "lock_timeout": "10s"}
+DEFAULT_CONNECTION_LIMIT = 4
+_EPOCH_NOW = "extract(epoch FROM now())::bigint"
+_LIMIT = "(SELECT value FROM safedeploy_limits WHERE name = '{0}')"
+
+V4 = (
+    f"ALTER TABLE enrollments ALTER COLUMN enrolled_at SET DEFAULT {_EPOCH_NOW}",
+    f"REVOKE INSERT (enrolled_at), UPDATE (enrolled_at) ON enrollments FROM {GROUP}",
+    f"GRANT SELECT ON safedeploy_limits TO {GROUP}",
+    f"""CREATE FUNCTION safedeploy_enrollment_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' AND NEW.csr_pem IS NOT DISTINCT FROM OLD.csr_pem
+                AND NEW.domains IS NOT DISTINCT FROM OLD.domains AND NEW.csr_pin IS NOT DISTINCT FROM OLD.csr_pin
+                AND NEW.key_type IS NOT DISTINCT FROM OLD.key_type AND NEW.takeover = OLD.takeover THEN
+            NEW.enrolled_at := OLD.enrolled_at;  -- the central host's refusal: the request did not change
+            RETURN NEW;
+        END IF;
+        NEW.enrolled_at := {_EPOCH_NOW};  -- the central clock, whatever the row says
+        IF octet_length(NEW.csr_pem) + octet_length(NEW.domains) > {_LIMIT.format('csr_bytes')} THEN
+            RAISE EXCEPTION 'safedeploy: the CSR is larger than the central host allows (max_csr_bytes)'
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF json_array_length(NEW.domains::json) > {_LIMIT.format('names_per_csr')} THEN
+            RAISE EXCEPTION 'safedeploy: more names than the central host allows (max_names_per_csr)'
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF TG_OP = 'INSERT' AND (SELECT count(*) FROM enrollments WHERE server = NEW.server)
+                >= {_LIMIT.format('enrollments')} THEN
+            RAISE EXCEPTION 'safedeploy: this server has as many enrollments as the central host allows '
+                '(max_enrollments_per_server)' USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    "CREATE TRIGGER safedeploy_enrollment_guard BEFORE INSERT OR UPDATE ON enrollments "
+    "FOR EACH ROW EXECUTE FUNCTION safedeploy_enrollment_guard()",
+    f"""CREATE FUNCTION safedeploy_report_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF octet_length(coalesce(NEW.outcome, '')) + octet_length(coalesce(NEW.installed_serial, ''))
+                + octet_length(coalesce(NEW.served_serial, '')) + octet_length(coalesce(NEW.detail, ''))
+                > {_LIMIT.format('report_bytes')} THEN
+            RAISE EXCEPTION 'safedeploy: the report is larger than the central host allows (max_report_bytes)'
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    "CREATE TRIGGER safedeploy_report_guard BEFORE INSERT OR UPDATE ON server_reports "
+    "FOR EACH ROW EXECUTE FUNCTION safedeploy_report_guard()",
+    f"""DO $$ DECLARE r record; BEGIN
+        FOR r IN SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid
+                 JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = '{GROUP}' LOOP
+            EXECUTE format('ALTER ROLE %I CONNECTION LIMIT {DEFAULT_CONNECTION_LIMIT}', r.rolname);
+"""
+    + "".join(f"            EXECUTE format('ALTER ROLE %I SET {k} = %L', r.rolname, '{v}');" + chr(10)
+              for k, v in ROLE_TIMEOUTS.items())
+    + "        END LOOP;" + chr(10) + "    END $$",
+)
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -87,10 +153,13 @@ def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int 
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
-def role_statements(server: str, verifier: str, exists: bool) -> list[str]:
-    """SQL that creates (or re-passwords) the login role of ``server``."""
+def role_statements(server: str, verifier: str, exists: bool,
+                    connection_limit: int = DEFAULT_CONNECTION_LIMIT) -> list[str]:
+    """SQL that creates (or re-passwords) the login role of ``server``, with its limits."""
     role = quote_ident(server)
+    limits = [f"ALTER ROLE {role} CONNECTION LIMIT {int(connection_limit)}"] + [
+        f"ALTER ROLE {role} SET {k} = {quote_literal(v)}" for k, v in ROLE_TIMEOUTS.items()]
     if exists:
-        return [f"ALTER ROLE {role} WITH LOGIN PASSWORD {quote_literal(verifier)}"]
+        return [f"ALTER ROLE {role} WITH LOGIN PASSWORD {quote_literal(verifier)}", *limits]
     return [f"CREATE ROLE {role} WITH LOGIN INHERIT PASSWORD {quote_literal(verifier)}",
-            f"GRANT {GROUP} TO {role}"]
+            f"GRANT {GROUP} TO {role}", *limits]

@@ -1,4 +1,4 @@
-"""The fleet store's tables, in their current shape (schema version 3).
+"""The fleet store's tables, in their current shape (schema version 4).
 
 Times are whole seconds since the epoch (UTC) so that SQLite and PostgreSQL
 store and compare them alike.  Serials are lower-case hex.  PEM is text.
@@ -8,7 +8,7 @@ Who writes what (v3): a server writes only its own ``enrollments`` row (the
 CSR it asks for) and its own ``server_reports`` rows; everything else belongs
 to the central host.  ``certificates`` holds the CSR the central host accepted
 (``server`` is the approved holder) and what was issued for it.  On
-PostgreSQL the roles and row-level security of :mod:`.pgroles` enforce this.
+PostgreSQL the roles and row-level security of :mod:`.roles` enforce this.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ enrollments = sa.Table(  # v3: what each server asks for (the server writes its 
     sa.Column("key_type", sa.String(16), nullable=False),
     sa.Column("csr_pem", sa.Text, nullable=False),
     sa.Column("csr_pin", sa.String(64), nullable=False),
+    # v4: PostgreSQL's clock sets it (a default and a trigger); servers have no grant on it
     sa.Column("enrolled_at", sa.BigInteger, nullable=False),
     sa.Column("takeover", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("refusal", sa.Text),  # why the central host did not accept it (central writes)
@@ -95,4 +96,25 @@ attempts = sa.Table(  # v2: one row per order placed, for the CA's rate limits
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("detail", sa.Text),
     sa.Index("attempts_at", "at"),
+)
+
+approvals = sa.Table(  # v4: `fleet approve NAME --to SERVER`: a takeover or key change, for one CSR key
+    "approvals", metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("server", sa.String(128), primary_key=True),
+    sa.Column("csr_pin", sa.String(64), nullable=False),
+    sa.Column("approved_at", sa.BigInteger, nullable=False),
+)
+
+refusal_details = sa.Table(  # v4: why an enrollment was refused, as the central host sees it
+    "refusal_details", metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("server", sa.String(128), primary_key=True),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
+limits = sa.Table(  # v4: the [fleet] per-server limits that PostgreSQL's triggers read
+    "safedeploy_limits", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
 )

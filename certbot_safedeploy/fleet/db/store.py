@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.db import migrations
 from certbot_safedeploy.fleet.rules.renewal_policy import RenewalState
-from certbot_safedeploy.fleet.db.schema import allowed_names, attempts, certificates, enrollments, server_reports
+from certbot_safedeploy.fleet.db.schema import (allowed_names, attempts, certificates, enrollments, refusal_details,
+                                                server_reports)
 from certbot_safedeploy.config.fleet_section import FleetSettings, redact
 from certbot_safedeploy.fleet.db.wire import Published, ServerReport, read_password
 
@@ -41,6 +42,8 @@ class Candidate:
     state: RenewalState
     domains: tuple[str, ...]
     csr_pem: str
+    cert_pem: str | None = None  # the current certificate, for its ARI window
+    server: str = ""  # the holder: the order budget is shared round-robin by server
 
 
 def _create_sqlite_file(url: sa.URL) -> None:
@@ -68,8 +71,12 @@ def make_engine(settings: FleetSettings) -> sa.Engine:
         return engine
     if settings.store_password_file:
         url = url.set(password=read_password(settings.store_password_file))
+    # every statement of the central host gives up instead of waiting on a lock a server holds
+    options = " ".join(f"-c {k}={int(v * 1000)}" for k, v in (
+        ("lock_timeout", settings.lock_timeout), ("statement_timeout", settings.statement_timeout),
+        ("idle_in_transaction_session_timeout", settings.statement_timeout)))
     return sa.create_engine(url, pool_size=1, max_overflow=0, connect_args={
-        "connect_timeout": 10, "application_name": "certbot-safedeploy"})
+        "connect_timeout": 10, "application_name": "certbot-safedeploy", "options": options})
 
 
 class Store:
@@ -86,7 +93,12 @@ class Store:
         self.engine.dispose()
 
     def _error(self, exc: Exception) -> FleetError:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        detail = (lines[0] if lines else type(exc).__name__)[:300]
+        if "lock timeout" in detail or "statement timeout" in detail:
+            return FleetError(f"the fleet store did not answer in time: {detail}", path=self.label,
+                              fix="another session holds a lock (see pg_stat_activity); nothing was changed, "
+                                  "run the command again")
         return FleetError(f"the fleet store is unreachable or failed: {detail}", path=self.label,
                           fix="check the database server, the URL in [fleet] store and the network; "
                               "nothing was changed on this host")
@@ -98,6 +110,17 @@ class Store:
     def migrate(self) -> tuple[int, int]:
         with _Guard(self, None):
             return migrations.upgrade(self.engine)
+
+    def set_limits(self, limits: dict[str, int]) -> None:
+        """Write the [fleet] per-server limits where the store's triggers read them (central host)."""
+        t = sa.table("safedeploy_limits", sa.column("name"), sa.column("value"))
+        with self._begin() as conn:
+            have = {row[0]: row[1] for row in conn.execute(sa.select(t.c.name, t.c.value))}
+            for name, value in limits.items():
+                if name not in have:
+                    conn.execute(sa.insert(t).values(name=name, value=value))
+                elif have[name] != value:
+                    conn.execute(sa.update(t).where(t.c.name == name).values(value=value))
 
     def require_current(self) -> None:
         with _Guard(self, None), self.engine.connect() as conn:
@@ -123,12 +146,14 @@ class Store:
                                      + " ".join(f"--domain {d}" for d in missing))
             owner = conn.execute(sa.select(c.c.server).where(c.c.name == name)).scalar()  # hidden by RLS
             if owner is not None and owner != server and not takeover:
-                raise FleetError(f"{name!r} is enrolled by server {owner!r}; its key lives there",
+                raise FleetError(f"{name!r} is held by another server; its key lives there",
                                  path=self.label,
                                  fix=f"enroll another name, or pass --takeover to move {name!r} here "
                                      "(the central host approves it)")
-            values = {"domains": json.dumps(list(domains)), "key_type": key_type, "csr_pem": csr_pem,
-                      "csr_pin": csr_pin, "enrolled_at": now, "takeover": takeover}
+            values: dict[str, Any] = {"domains": json.dumps(list(domains)), "key_type": key_type,
+                                      "csr_pem": csr_pem, "csr_pin": csr_pin, "takeover": takeover}
+            if not self.is_postgresql:  # PostgreSQL sets it from its own clock (schema v4)
+                values["enrolled_at"] = now
             done = conn.execute(sa.update(e).where(e.c.name == name, e.c.server == server).values(**values))
             if not done.rowcount:
                 conn.execute(sa.insert(e).values(name=name, server=server, **values))
@@ -141,8 +166,8 @@ class Store:
         """Certificates whose holder's enrollment the central host accepted (see central.accept)."""
         c, e = certificates, enrollments
         query = sa.select(
-            c.c.name, c.c.domains, c.c.csr_pem, c.c.csr_pin, c.c.cert_pin, c.c.not_before,
-            c.c.not_after, c.c.force_renewal, c.c.consecutive_failures, c.c.next_attempt_at,
+            c.c.name, c.c.server, c.c.domains, c.c.csr_pem, c.c.csr_pin, c.c.cert_pin, c.c.not_before,
+            c.c.not_after, c.c.force_renewal, c.c.consecutive_failures, c.c.next_attempt_at, c.c.cert_pem,
         ).select_from(c.join(e, sa.and_(e.c.name == c.c.name, e.c.server == c.c.server))).where(
             e.c.refusal.is_(None)).order_by(c.c.name)
         with _Guard(self, None), self.engine.connect() as conn:
@@ -150,7 +175,8 @@ class Store:
         return [Candidate(RenewalState(row.name, row.csr_pin, row.cert_pin, row.not_before, row.not_after,
                                        bool(row.force_renewal), row.consecutive_failures,
                                        row.next_attempt_at),
-                          _names(row.domains), row.csr_pem) for row in rows]
+                          _names(row.domains), row.csr_pem,
+                          row.cert_pem if isinstance(row.cert_pem, str) else None, row.server) for row in rows]
 
     def attempt_counts(self, since_orders: int, since_failures: int) -> tuple[int, dict[str, int]]:
         """(orders since ``since_orders``, {name: failures since ``since_failures``})."""
@@ -193,14 +219,15 @@ class Store:
 
     def status_rows(self) -> list[dict[str, Any]]:
         """Every (name, enrolled server) pair with its certificate and report, one query."""
-        c, e, r = certificates, enrollments, server_reports
+        c, e, r, d = certificates, enrollments, server_reports, refusal_details
         query = sa.select(
-            e.c.name, c.c.server.label("owner"), c.c.serial, c.c.not_after, c.c.issued_at,
+            e.c.name, c.c.server.label("owner"), d.c.detail.label("refusal_detail"), c.c.serial, c.c.not_after, c.c.issued_at,
             c.c.prev_serial, c.c.consecutive_failures, c.c.last_error, c.c.next_attempt_at,
             c.c.cert_pin, c.c.csr_pin, e.c.csr_pin.label("enrolled_pin"), e.c.server, e.c.refusal, r.c.last_pull_at, r.c.reported_at, r.c.outcome,
             r.c.installed_serial, r.c.served_serial, r.c.detail,
         ).select_from(e.outerjoin(c, c.c.name == e.c.name).outerjoin(
-            r, sa.and_(r.c.name == e.c.name, r.c.server == e.c.server))).order_by(e.c.name, e.c.server)
+            r, sa.and_(r.c.name == e.c.name, r.c.server == e.c.server)).outerjoin(
+            d, sa.and_(d.c.name == e.c.name, d.c.server == e.c.server))).order_by(e.c.name, e.c.server)
         with _Guard(self, None), self.engine.connect() as conn:
             result = conn.execute(query)
             keys = list(result.keys())

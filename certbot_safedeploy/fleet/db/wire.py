@@ -13,7 +13,7 @@ compare its columns with :mod:`.schema`, so the two cannot drift apart.
   certificates ... RETURNING`` in autocommit, without prepared statements:
   one round trip after the connection is made (the driver sends nothing else;
   ``gssencmode=disable`` saves the GSSAPI probe before the login).  Row-level security limits
-  it to this server's own rows (:mod:`.pgroles`).
+  it to this server's own rows (:mod:`.roles`).
 * SQLite: the same update and a ``SELECT`` of the same columns in one
   transaction of a local file.
 """
@@ -89,6 +89,24 @@ REPORT_SQLITE = ("UPDATE server_reports SET reported_at = ?, outcome = ?, instal
                  "detail = ? WHERE server = ? AND name = ?")
 
 
+# ``fleet status``: every (name, enrolled server) pair with its certificate and report; the same
+# join as :meth:`.store.Store.status_rows`, for the central host's light read path
+STATUS_COLUMNS = (
+    "e.name", "c.server AS owner", "d.detail AS refusal_detail", "c.serial", "c.not_after", "c.issued_at", "c.prev_serial",
+    "c.consecutive_failures", "c.last_error", "c.next_attempt_at", "c.cert_pin", "c.csr_pin",
+    "e.csr_pin AS enrolled_pin", "e.server", "e.refusal", "r.last_pull_at", "r.reported_at", "r.outcome",
+    "r.installed_serial", "r.served_serial", "r.detail",
+)
+STATUS_KEYS = tuple(c.rsplit(" ", 1)[-1].split(".")[-1] for c in STATUS_COLUMNS)
+STATUS_FROM = ("FROM enrollments AS e LEFT OUTER JOIN certificates AS c ON c.name = e.name "
+               "LEFT OUTER JOIN server_reports AS r ON r.name = e.name AND r.server = e.server "
+               "LEFT OUTER JOIN refusal_details AS d ON d.name = e.name AND d.server = e.server")
+STATUS_SQLITE = f"SELECT {', '.join(STATUS_COLUMNS)} {STATUS_FROM} ORDER BY e.name, e.server"
+# one JSON cell: libpq hands back one string instead of 20 ctypes calls per row
+STATUS_PG = (f"SELECT coalesce(json_agg(json_build_array({', '.join(c.split(' ')[0] for c in STATUS_COLUMNS)}) "
+             f"ORDER BY e.name, e.server), '[]') {STATUS_FROM}")
+
+
 def checkin_pg(now: str = "%(now)s", server: str = "%(server)s", names: str = "%(names)s") -> str:
     """The PostgreSQL check-in with its three parameters spelled as the caller needs them."""
     return CHECKIN_PG.format(now=now, server=server, names=names)
@@ -126,6 +144,10 @@ def _domains(value: Any) -> tuple[str, ...]:
     except ValueError:
         return ()
     return tuple(d for d in data if isinstance(d, str)) if isinstance(data, list) else ()
+
+
+def _no_nul(text: str | None) -> str | None:
+    return None if text is None else text.replace("\x00", "\\x00")
 
 
 def published(row: Sequence[Any]) -> Published:
@@ -199,6 +221,9 @@ class DirectStore:
         # no GSSAPI-encryption probe before the startup packet (one round trip less); TLS stays as the
         # URL asks (e.g. ?sslmode=verify-full&sslrootcert=...)
         params.setdefault("gssencmode", "disable")
+        # bounded like the central side's statements (store.py): in the startup packet, so no extra round trip
+        params.setdefault("options", f"-c lock_timeout={int(self.settings.lock_timeout * 1000)} "
+                                     f"-c statement_timeout={int(self.settings.statement_timeout * 1000)}")
         if u.username:
             params["user"] = unquote(u.username)
         if self.settings.store_password_file:
@@ -259,9 +284,14 @@ class DirectStore:
         return {p.name: p for p in found}
 
     def report(self, server: str, reports: Sequence[ServerReport], now: int) -> None:
-        """Store what ``server`` installed and serves (one statement)."""
+        """Store what ``server`` installed and serves (one statement).
+
+        PostgreSQL text cannot hold NUL, and libpq's strings end at one: a NUL
+        in a probe's text is written as ``\\x00`` instead of failing the report."""
         if not reports:
             return
+        reports = [ServerReport(r.name, _no_nul(r.outcome) or "", _no_nul(r.installed_serial), _no_nul(r.served_serial),
+                                _no_nul(r.detail) or "") for r in reports]
 
         def pg(conn: Any) -> None:
             if self.driver == "libpq":
@@ -288,6 +318,22 @@ class DirectStore:
             conn.execute("COMMIT")
 
         self._run(pg if self.is_postgresql else lite)
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        """The rows of ``fleet status`` (one statement), as :meth:`.store.Store.status_rows` gives them."""
+        def pg(conn: Any) -> list[Any]:
+            if self.driver == "libpq":
+                [(cell,)] = conn.execute(STATUS_PG, [])
+            else:
+                [(cell,)] = list(conn.execute(STATUS_PG))
+            data = json.loads(cell) if isinstance(cell, str) else cell
+            return data if isinstance(data, list) else []
+
+        def lite(conn: Any) -> list[Any]:
+            return list(conn.execute(STATUS_SQLITE))
+
+        rows = self._run(pg if self.is_postgresql else lite)
+        return [dict(zip(STATUS_KEYS, row)) for row in rows]
 
     def close(self) -> None:
         if self._conn is not None:

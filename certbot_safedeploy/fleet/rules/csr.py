@@ -17,6 +17,8 @@ from cryptography.x509.oid import NameOID
 
 from certbot_safedeploy.syntax.acme_values import check_domain
 from certbot_safedeploy.errors import ChallengeError, FleetError
+from certbot_safedeploy.verify.certinfo import Malformed
+from certbot_safedeploy.verify.der import csr_extension_requests
 from certbot_safedeploy.verify.parsing import PARSE_ERRORS
 from certbot_safedeploy.verify.pincheck import pin_of_public_key
 
@@ -77,8 +79,27 @@ def build_csr(key_pem: bytes, domains: tuple[str, ...]) -> bytes:
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
+def _check_extension_requests(csr: x509.CertificateSigningRequest) -> None:
+    """Exactly one extensionRequest, no extension twice (read from the DER, not from cryptography)."""
+    try:
+        requests = csr_extension_requests(csr.public_bytes(serialization.Encoding.DER))
+    except Malformed as exc:
+        raise FleetError(f"the stored CSR's attributes are malformed: {exc}",
+                         fix="enroll the name again on its server") from None
+    if len(requests) != 1:
+        raise FleetError(f"the stored CSR has {len(requests)} extension requests; exactly one is allowed",
+                         fix="enroll the name again on its server")
+    if len(set(requests[0])) != len(requests[0]):
+        raise FleetError("the stored CSR requests an extension twice", fix="enroll the name again on its server")
+
+
 def read_csr(csr_pem: bytes) -> CsrInfo:
-    """Parse a CSR from the store; refuse a bad signature or one without SANs."""
+    """Parse a CSR from the store strictly (RFC 2986; RFC 8555 §7.4 orders take its SANs).
+
+    Refused: a bad signature, no subjectAltName, more than one extension request or
+    a duplicate extension, a SAN of any type but DNS, a subject CN that is not one
+    of the SANs, a weak or unknown key.
+    """
     try:
         csr = x509.load_pem_x509_csr(csr_pem)
         signature_ok = csr.is_signature_valid
@@ -88,6 +109,7 @@ def read_csr(csr_pem: bytes) -> CsrInfo:
     if not signature_ok:
         raise FleetError("the stored CSR's signature does not verify",
                          fix="enroll the name again on its server")
+    _check_extension_requests(csr)
     try:
         ext = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
@@ -104,6 +126,10 @@ def read_csr(csr_pem: bytes) -> CsrInfo:
         cns = tuple(str(a.value) for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
     except PARSE_ERRORS as exc:
         raise FleetError(f"the stored CSR's subject is malformed: {exc}", fix="enroll the name again") from None
+    outside = [cn for cn in cns if cn not in domains]
+    if outside:
+        raise FleetError(f"the stored CSR's subject CN {outside[0]!r} is not one of its subjectAltNames",
+                         fix="enroll the name again on its server")
     try:
         key = csr.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:

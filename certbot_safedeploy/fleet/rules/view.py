@@ -15,9 +15,19 @@ import functools
 from typing import Any, Mapping, Sequence
 
 EXPIRY_WARNING = 7 * 86400
+# C0, DEL, C1, and the format characters that reorder or hide text (bidi overrides, zero-width)
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))}
+_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0xfeff,
+                                               *range(0x202a, 0x202f), *range(0x2066, 0x206a))})
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control character written as an escape: a stored value cannot move the cursor,
+    recolour or rewrite another line of a terminal, a log or a mail."""
+    return text.translate(_CONTROLS)
 _TIMES = ("not_after", "issued_at", "last_pull_at", "reported_at", "next_attempt_at")
 _TEXTS = ("serial", "installed_serial", "served_serial", "outcome", "last_error", "refusal", "owner", "server",
-          "cert_pin", "csr_pin", "enrolled_pin")
+          "cert_pin", "csr_pin", "enrolled_pin", "refusal_detail")
 
 
 @dataclasses.dataclass  # not frozen: building 10,000 frozen instances costs a third of `fleet status`
@@ -34,6 +44,7 @@ class StatusEntry:
     failures: int
     last_error: str | None
     problems: tuple[str, ...]
+    ari_window: str | None = None  # the CA's renewal window (RFC 9773), from the last ARI check
 
     @property
     def ok(self) -> bool:
@@ -89,7 +100,7 @@ def judge(row: Mapping[str, Any], now: float, stale_after_hours: float, *, typed
     failures = row["consecutive_failures"] or 0
     if not typed:
         failures = _int(failures) or 0
-    refusal, owner = row.get("refusal"), row.get("owner")
+    refusal, owner = row.get("refusal_detail") or row.get("refusal"), row.get("owner")
     if refusal or (owner is not None and server is not None and owner != server):
         problems.append(f"REFUSED: {str(refusal)[:200]}" if refusal
                         else f"held by {owner}: the central host has not accepted this enrollment yet")
@@ -136,17 +147,22 @@ def _date(epoch: int | None) -> str:
 
 
 def render_table(entries: Sequence[StatusEntry], now: float, *, color: bool = False) -> str:
-    header = ("NAME", "SERVER", "PUBLISHED", "EXPIRES", "SERVES", "LAST PULL", "STATE")
-    rows = [header]
+    ari = any(e.ari_window for e in entries)  # the column only where the CA offers renewal windows
+    header = ("NAME", "SERVER", "PUBLISHED", "EXPIRES", "SERVES", "LAST PULL", *(("ARI WINDOW",) if ari else ()),
+              "STATE")
+    rows: list[tuple[str, ...]] = [header]
     for e in entries:
         serves = e.served_serial or (f"{_short(e.installed_serial)}(inst)" if e.installed_serial else None)
         rows.append((e.name, e.server or "-", _short(e.serial), _date(e.not_after),
                      _short(serves) if e.served_serial else (serves or "-"),
                      _age(now - e.last_pull_at) + " ago" if e.last_pull_at else "never",
+                     *((e.ari_window or "-",) if ari else ()),
                      "ok" if e.ok else "!! " + "; ".join(e.problems)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    cells = [tuple(escape_controls(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header) - 1)]
     lines = []
-    for i, r in enumerate(rows):
+    for i, r in enumerate(cells):
         line = "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1]
         if color and i and not entries[i - 1].ok:
             line = f"\033[1;31m{line}\033[0m"

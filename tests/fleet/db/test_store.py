@@ -75,13 +75,18 @@ def test_enroll_needs_the_allow_list(store):
 
 def test_a_takeover_waits_for_the_central_host(store):
     enroll(store)
-    with pytest.raises(FleetError, match="enrolled by server 'web1'"):
+    with pytest.raises(FleetError, match="'site' is held by another server") as info:
         enroll(store, server="web2")
+    assert "web1" not in str(info.value)  # a server never learns who holds a name
     pin2 = enroll(store, server="web2", takeover=True)
     rows = {r["server"]: r for r in store.status_rows()}
-    assert rows["web2"]["owner"] == "web1" and "awaits approval" in rows["web2"]["refusal"]
-    assert "fleet disallow web1 --domain a.example" in rows["web2"]["refusal"]
-    central.disallow(store, "web1", ["a.example"])  # the central host approves
+    assert rows["web2"]["owner"] == "web1" and "awaits approval" in rows["web2"]["refusal_detail"]
+    assert "fleet approve site --to web2" in rows["web2"]["refusal_detail"]
+    assert rows["web2"]["refusal"] == "takeover awaits the central host's approval"  # what web2 reads
+    central.disallow(store, "web1", ["a.example"])  # taking the names away approves nobody
+    acc = central.accept(store, 150)
+    assert acc.accepted == [] and any(r[1] == "web2" and "awaits approval" in r[2] for r in acc.refused)
+    assert central.disallow(store, "web1", ["a.example"], to="web2", now=160) == ([], ["site"])
     acc = central.accept(store, 200)
     assert acc.accepted == ["site: moved from server 'web1' to 'web2' (takeover approved)"]
     assert acc.refused == [] and acc.new_refusals == set()  # web1's own row, now disallowed, is gone
@@ -96,6 +101,7 @@ def test_renew_candidates_skip_refused_enrollments(store):
     central.disallow(store, "web1", ["a.example"])
     acc = central.accept(store, 300)
     assert acc.refused[0][:2] == ("site", "web1") and "not allowed for server 'web1'" in acc.refused[0][2]
+    assert [r["refusal"] for r in store.status_rows()] == ["name not allowed for this server"]
     assert acc.new_refusals == {("site", "web1")} and store.candidates() == []
     assert central.accept(store, 400).new_refusals == set()  # notified once
 

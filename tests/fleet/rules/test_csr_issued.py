@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.rules import csr
 from certbot_safedeploy.fleet.rules.issued import check_issued
+from tests.fleet import hostile_csr
 from tests.pki import DAY, NOW, Pki, make_cert
 
 
@@ -56,7 +57,7 @@ def test_check_issued_refuses_a_foreign_key_missing_names_and_a_wrong_chain():
     with pytest.raises(FleetError, match="not the CSR's key"):
         check_issued(foreign.pem, pki.intermediate.pem, pin, ("a.example",), time.time())
     narrow = _issue(pki, key, "a.example")
-    with pytest.raises(FleetError, match="does not cover b.example"):
+    with pytest.raises(FleetError, match="names are not the CSR's: missing b.example"):
         check_issued(narrow.pem, pki.intermediate.pem, pin, ("a.example", "b.example"), time.time())
     with pytest.raises(FleetError, match="did not issue"):
         check_issued(narrow.pem, other.intermediate.pem, pin, ("a.example",), time.time())
@@ -82,3 +83,44 @@ def test_check_issued_refuses_malformed_der_in_one_error():
     leaf = _issue(pki, key, "a.example")
     with pytest.raises(FleetError, match="malformed certificate"):
         check_issued(leaf.pem, pem, csr.key_pin(key), ("a.example",), time.time())
+
+
+def _ec(key_pem):
+    return serialization.load_pem_private_key(key_pem, None)
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda k: hostile_csr.two_extension_requests(k, ["a.example"], ["victim.example"]), "2 extension requests"),
+    (lambda k: hostile_csr.duplicate_san(k, ["a.example"], ["victim.example"]), "an extension twice"),
+    (lambda k: hostile_csr.cn_outside(k, ["a.example"], "victim.example"), "CN 'victim.example' is not one of"),
+    (lambda k: hostile_csr.ip_san(k, "a.example"), "other than DNS"),
+])
+def test_a_csr_that_hides_or_adds_names_is_refused(build, match):
+    key = _ec(csr.generate_key("ec"))
+    pem = build(key).encode()
+    assert x509.load_pem_x509_csr(pem).is_signature_valid  # as a compromised server would sign it
+    with pytest.raises(FleetError, match=match):
+        csr.read_csr(pem)
+
+
+def test_cryptography_alone_sees_only_the_first_extension_request():
+    key = _ec(csr.generate_key("ec"))
+    pem = hostile_csr.two_extension_requests(key, ["a.example"], ["victim.example"]).encode()
+    try:
+        sans = x509.load_pem_x509_csr(pem).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (ValueError, x509.DuplicateExtension):
+        return  # this cryptography refuses it outright: fine too
+    assert sans.value.get_values_for_type(x509.DNSName) == ["a.example"]  # the hidden list is invisible
+
+
+@pytest.mark.parametrize("sans, match", [
+    (("a.example", "b.example", "victim.example"), "not asked for victim.example"),
+    (("A.example", "b.example"), "missing a.example; not asked for A.example"),
+    (("a.example",), "missing b.example"),
+])
+def test_a_certificate_whose_names_differ_from_the_csr_is_refused(sans, match):
+    pki = Pki.create()
+    key = csr.generate_key("ec")
+    leaf = _issue(pki, key, *sans)
+    with pytest.raises(FleetError, match=match):
+        check_issued(leaf.pem, pki.intermediate.pem, csr.key_pin(key), ("a.example", "b.example"), time.time())
