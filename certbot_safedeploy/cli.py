@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    # a root in the system bundle with a non-positive serial is the bundle's, not the admin's, problem:
+    # cryptography's deprecation notice for it would be two stray lines on every verify and deploy
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     args = build_parser().parse_args(argv)
     try:
         if hasattr(args, "func"):  # fleet subcommands carry their function
