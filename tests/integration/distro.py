@@ -192,3 +192,14 @@ def issue_verify_deploy_renew(acme, certbot: IsolatedCertbot, cli: str, platform
             (certbot.live(name) / "cert.pem").read_bytes()).serial_number
     finally:
         site.stop()
+
+
+def issue_dns01_alone(acme, certbot: IsolatedCertbot, platform: str) -> None:
+    """certonly -a safedeploy for a name and its wildcard: dns-01 alone, the lineage verified."""
+    from .test_plugin_e2e import assert_issued, challenges_used, ok
+
+    domains = ["example.test", "*.example.test"]
+    ok(timed("certonly -a safedeploy, dns-01 (example.test, *.example.test)", platform,
+             lambda: certbot.certonly(domains, *acme.plugin_args())))
+    assert_issued(certbot, "example.test", ["example.test", "x.example.test"])
+    assert set(challenges_used(certbot).values()) == {"dns-01"}

@@ -441,7 +441,7 @@ def test_a_hand_swapped_certificate_shows_as_drift(fleet: Fleet) -> None:
 
 def test_the_pull_sql_matches_the_schema_on_postgresql(fleet: Fleet) -> None:
     """fleet/wire.py's check-in, run as srv1's role, returns the schema's columns and Core's rows."""
-    from tests.fleet.test_wire import core_checkin
+    from tests.fleet.db.test_wire import core_checkin
 
     with _as(fleet, "srv1") as a:
         cur = a.execute(wire.checkin_pg(), {"now": int(time.time()), "server": "srv1", "names": ["srv1", "srv2"]})
