@@ -140,11 +140,17 @@ files = [
 
 
 _PROBE = """import sys, importlib.metadata as m
-print(sys.version.split()[0], *(n + "=" + m.version(n) for n in sys.argv[1:]))"""
+def version(name):
+    try:
+        return m.version(name)
+    except m.PackageNotFoundError:
+        return "-"
+print(sys.version.split()[0], *(n + "=" + version(n) for n in sys.argv[1:]))"""
 
 
 def versions(python: str, names: list[str]) -> tuple[str, dict[str, str]]:
-    """(Python version, {distribution: version}) as ``python`` sees them, outside any venv."""
+    """(Python version, {distribution: version}) as ``python`` sees them, outside any venv
+    ("-" for a distribution that is not installed)."""
     out = run_ok([python, "-c", _PROBE, *names], env={"PATH": "/usr/bin:/bin"}, cwd="/").stdout.split()
     return out[0], dict(pair.split("=", 1) for pair in out[1:])
 

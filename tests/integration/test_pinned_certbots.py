@@ -32,6 +32,8 @@ PLATFORMS = {
     "epel10": (".venv-epel10", "3.12", "EPEL 10 versions, certbot 4.2"),
 }
 
+CORE = ("certbot", "acme", "josepy", "cryptography", "pyOpenSSL", "dnspython", "setuptools")
+
 
 def pins(venv: Path) -> dict[str, str]:
     """NAME==VERSION lines of the venv's constraints.txt (written by scripts/setup)."""
@@ -64,7 +66,10 @@ def test_the_venv_has_the_distribution_versions(platform, capsys):
     with capsys.disabled():
         print(f"\n[{label}] python {python}, " + ", ".join(f"{k} {v}" for k, v in seen.items()), flush=True)
     assert python.startswith(minor + ".")
-    assert {k: seen.get(k) for k in expected} == expected  # our plain `pip install` upgraded none of them
+    # our plain `pip install` upgraded none of them; a pin only constrains what is installed
+    # (Ubuntu 22.04's zope.hookable), but certbot and its libraries must all be there
+    assert {k: v for k, v in seen.items() if v != "-"} == {k: v for k, v in expected.items() if seen[k] != "-"}
+    assert not [k for k in CORE if k in expected and seen[k] == "-"]
 
 
 def test_plugin_loads_and_every_command_works(pinned_certbot, platform):
