@@ -10,6 +10,8 @@
 * Both path-validation engines: cryptography's validator (when installed) and the
   built-in one (``SAFEDEPLOY_VERIFY_ENGINE=builtin``), each timed the same way.
 * The modules the deploy path imports: it must not import certbot or requests.
+* The change gate (bench/gatechanges.py): the deploy with the comparison and a cached
+  CRL against the ``main`` branch's deploy, and a CRL fetch against curl.
 """
 
 from __future__ import annotations
@@ -118,16 +120,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--lineages", type=int, default=1000)
+    parser.add_argument("--changes-only", action="store_true",
+                        help="only the change gate's figures (bench/gatechanges.py)")
     args = parser.parse_args()
     # an installed package has its bytecode compiled (pip, Debian); this checkout may not
     # (PYTHONDONTWRITEBYTECODE), and recompiling every module on every run is not what a hook pays
     subprocess.run([sys.executable, "-m", "compileall", "-q",
                     str(Path(__file__).resolve().parent.parent / "certbot_safedeploy")],
                    check=True, capture_output=True)
+    from bench.gatechanges import bench_changes, bench_fetch
+
     for engine in engines():
         with tempfile.TemporaryDirectory() as tmp:
-            bench_deploy(Path(tmp), args.runs, engine)
-            bench_verify(Path(tmp), args.lineages, engine)
+            if not args.changes_only:
+                bench_deploy(Path(tmp), args.runs, engine)
+                bench_verify(Path(tmp), args.lineages, engine)
+            bench_changes(Path(tmp) / "changes", args.runs, engine)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_fetch(Path(tmp), args.runs)
 
 
 if __name__ == "__main__":

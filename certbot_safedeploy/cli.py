@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", action="append", default=[], help="sha256/BASE64 SPKI pin")
     p.add_argument("--trust-anchor", action="append", default=[],
                    help="PEM file of trusted roots (default: the system bundle)")
+    p.add_argument("--partial-chain-anchor", action="append", default=[], metavar="FILE",
+                   help="PEM file of certificates that anchor a path although they are not self-signed "
+                   "(an intermediate trusted on purpose, as openssl verify -partial_chain)")
+    p.add_argument("--crl", metavar="FILE", help="a CRL (DER or PEM) to check the leaf against "
+                   "(RFC 5280 §6.3): revoked is an error, an unusable CRL a warning")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="also list passed checks")
     p.set_defaults(command_module="verify")
@@ -100,11 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install", help="install the deploy and manual hooks; check the config")
     p.add_argument("--config-dir", default="/etc/letsencrypt")
     p.add_argument("--config", help=_CONFIG_HELP)
+    p.add_argument("--ari", action="store_true", help="also write the ARI timer and service (not enabled)")
+    p.add_argument("--units-dir", default="/etc/systemd/system", help="where --ari writes the units")
     p.set_defaults(command_module="install")
 
     from certbot_safedeploy.commands.fleet import add_parser as add_fleet_parser
 
     add_fleet_parser(sub)
+    from certbot_safedeploy.commands.ari import add_parser as add_ari_parser
+
+    add_ari_parser(sub)
     return parser
 
 

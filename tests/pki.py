@@ -222,3 +222,25 @@ def with_raw_extension(subject: str, issuer: Issued, oid_hex: str, value: bytes,
     return resign(leaf.cert, issuer.key, alg,
                   replace=(bytes.fromhex("0603551d63"), bytes.fromhex("06") + bytes([len(bytes.fromhex(oid_hex))])
                            + bytes.fromhex(oid_hex)))
+
+
+def make_crl(issuer: Issued, revoked: Sequence[int] = (), *, this_update=None, next_update=None,
+             signer_key=None, issuer_name: x509.Name | None = None, extensions=()) -> bytes:
+    """A DER CRL from ``issuer`` listing ``revoked`` serials; ``signer_key`` signs it instead (wrong signer)."""
+    builder = (x509.CertificateRevocationListBuilder()
+               .issuer_name(issuer_name or issuer.cert.subject)
+               .last_update(this_update or NOW - DAY)
+               .next_update(next_update or NOW + 7 * DAY))
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(NOW - DAY).build())
+    for value, critical in extensions:
+        builder = builder.add_extension(value, critical=critical)
+    key = signer_key or issuer.key
+    return builder.sign(key, _sign_hash(key)).public_bytes(serialization.Encoding.DER)
+
+
+def cdp(url: str) -> tuple[x509.ExtensionType, bool]:
+    """A CRL distribution point extension naming ``url``, for make_cert(extensions=...)."""
+    return (x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier(url)], None, None, None)]), False)

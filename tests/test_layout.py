@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors", "syntax", "verify"),  # the pure core
     ("material", "system", "report"),  # readers and effects
     ("config",),  # the one configuration model
-    ("challenges", "deploy", "services", "doctor", "fleet"),  # the domain packages
+    ("ari", "challenges", "deploy", "services", "doctor", "fleet"),  # the domain packages
     ("commands",),  # command bodies
     ("cli", "hooks", "plugin", "__main__"),  # the three faces (and python -m)
 ]
@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
 FLEET_LAYERS: list[tuple[str, ...]] = [
     ("rules",),
     ("db",),
-    ("central", "enroll", "localstate", "pull", "renew", "units"),
+    ("arisignal", "central", "enroll", "localstate", "pull", "renew", "units"),
 ]
 ALLOWED_TOP_LEVEL = {"__init__", "__main__", "errors", "cli", "hooks", "plugin"}
 

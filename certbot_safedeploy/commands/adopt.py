@@ -32,7 +32,11 @@ def proposals_for(lineage: str, config_dir: str, config_path: str, *, service: s
     only = [service] if service else []
     found = survey(config_dir, config, system_root=system_root, locations=locations, only=only, connect=connect)
     proposals = [p for (_, name), p in sorted(found.proposals.items()) if name == lineage]
-    if proposals or not service:
+    if proposals:
+        from certbot_safedeploy.doctor.clientuse import client_uses, declare_client_use
+
+        return declare_client_use(proposals, client_uses(system_root, locations, only), config_dir, lineage)
+    if not service:
         return proposals
     installed = [s for s in read_installed(system_root, locations, only) if not s.error]
     if not installed:

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         from certbot_safedeploy.report.status import record_deploy
 
         try:
-            record_deploy(config.status, name, result.targets, result.outcome, result.exit_code, result.not_after)
+            record_deploy(config.status, name, result.targets, result.outcome, result.exit_code, result.not_after,
+                          facts=result.facts)
         except OSError as exc:
             print(f"warning: cannot write the status file: {exc}", file=sys.stderr)
     if result.exit_code == 0:

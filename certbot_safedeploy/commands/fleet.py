@@ -137,7 +137,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from certbot_safedeploy.fleet.db.wire import DirectStore
 
-    _, settings = _settings(args)
+    config, settings = _settings(args)
     store = DirectStore(settings)  # a read: the driver directly, no SQLAlchemy (as a pull)
     try:
         rows = store.status_rows()
@@ -146,6 +146,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     now = time.time()
     stale = args.stale_after_hours or settings.stale_after_hours
     entries = [judge(row, now, stale, typed=False) for row in rows]
+    if settings.ari_directory:  # the last window each certificate's ARI check saw (no request)
+        from certbot_safedeploy.fleet.arisignal import stored_windows
+
+        windows = stored_windows(config.state_dir, [e.name for e in entries])
+        for entry in entries:
+            entry.ari_window = windows.get(entry.name)
     if args.json:
         # one entry a line: still one JSON array, and json's C encoder does the work (indent= disables it)
         print("[\n" + ",\n".join(json.dumps(e.as_dict()) for e in entries) + "\n]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
 from certbot_safedeploy.commands.output import EXIT_FAILED, EXIT_OK
@@ -25,13 +26,19 @@ def _place(path: str, text: str) -> str:
     return f"installed {path}"
 
 
-def install(config_dir: str, config_path: str, python: str = sys.executable) -> tuple[list[str], bool]:
-    """Install the three hooks; check the config. Returns (lines, ok)."""
+def install(config_dir: str, config_path: str, python: str = sys.executable, *,
+            ari_units_dir: str | None = None) -> tuple[list[str], bool]:
+    """Install the three hooks (and, with ``ari_units_dir``, the ARI timer, not enabled); check the config.
+    Returns (lines, ok)."""
     lines = [
         _place(os.path.join(config_dir, "renewal-hooks", "deploy", "50-safedeploy"), render("deploy", python)),
         _place(os.path.join(config_dir, "safedeploy", "manual-auth"), render("manual-auth", python)),
         _place(os.path.join(config_dir, "safedeploy", "manual-cleanup"), render("manual-cleanup", python)),
     ]
+    if ari_units_dir is not None:
+        from certbot_safedeploy.ari.timer import write_units
+
+        lines.extend(write_units(ari_units_dir, config_path, f"{shlex.quote(python)} -m certbot_safedeploy"))
     ok = True
     if os.path.exists(config_path):
         try:
@@ -51,7 +58,8 @@ def install(config_dir: str, config_path: str, python: str = sys.executable) -> 
 def run(args: argparse.Namespace) -> int:
     from certbot_safedeploy.config.load import config_path
 
-    lines, ok = install(args.config_dir, config_path(args.config))
+    lines, ok = install(args.config_dir, config_path(args.config),
+                        ari_units_dir=args.units_dir if args.ari else None)
     for line in lines:
         print(line)
     return EXIT_OK if ok else EXIT_FAILED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from certbot_safedeploy.commands.output import (
     EXIT_FAILED,
@@ -12,6 +13,9 @@ from certbot_safedeploy.commands.output import (
     print_findings,
     usage_error,
 )
+
+# the clients the test suite cross-checks verdicts against (tests/oracle); never set at run time
+CHECKED_AGAINST_ENV = "SAFEDEPLOY_CHECKED_AGAINST"
 
 
 def _verify_connect(args: argparse.Namespace) -> int:
@@ -37,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
                            "[--chain FILE], or --connect HOST:PORT" + (f" (given: {', '.join(modes)})" if modes else ""))
     if args.chain and not args.cert:
         return usage_error("--chain needs --cert")
+    if args.crl and args.connect:
+        return usage_error("--crl takes a lineage directory or --cert, not --connect")
     if args.connect:
         return _verify_connect(args)
     from certbot_safedeploy.material.lineage import read_lineage
@@ -48,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         pin_set = [normalize_pin(p) for p in args.pin]
     except PinFormatError as exc:
         return usage_error(f"--pin: {exc}")
-    trust = load_trust_store(args.trust_anchor)
+    trust = load_trust_store(args.trust_anchor, args.partial_chain_anchor)
     if args.cert:
         from certbot_safedeploy.material.certfiles import verify_files
 
@@ -59,10 +65,19 @@ def run(args: argparse.Namespace) -> int:
         report, _ = verify_lineage(read_lineage(args.lineage_dir), trust=trust,
                                    domains=domains_or_renewed(args.domain), pin_set=pin_set)
         subject = args.lineage_dir
+    if getattr(args, "crl", None):
+        from certbot_safedeploy.material.crlfile import crl_findings
+
+        cert = args.cert or os.path.join(args.lineage_dir, "cert.pem")
+        chain = args.chain if args.cert else os.path.join(args.lineage_dir, "chain.pem")
+        report.extend(crl_findings(cert, chain, args.crl))
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         if args.verbose and report.engine:
             print(f"engine: {report.engine} decided trust")
+        checked = os.environ.get(CHECKED_AGAINST_ENV, "").strip()
+        if args.verbose and checked:  # set by the test suite only: the gate itself runs no client
+            print(f"clients: this verdict was checked against {checked[:300]}")
         print_findings(report.findings, subject, report.ok, args.verbose)
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -13,6 +13,7 @@
     max_failures_per_hour = 4          # ... and 5 failed validations per name per hour
     certbot_timeout = 900
     stale_after_hours = 26             # a server that has not pulled for this long is stale
+    ari_directory = "https://acme-v02.api.letsencrypt.org/directory"  # follow the CA's renewal windows
     # servers:
     reprobe_minutes = 60               # re-probe what is served this often, even with nothing new
 """
@@ -29,7 +30,7 @@ from certbot_safedeploy.config.reader import TableReader
 
 KEYS = ("store", "store_password_file", "server", "key_dir", "certbot", "renew_fraction",
         "max_orders_per_3h", "max_failures_per_hour", "certbot_timeout", "stale_after_hours",
-        "reprobe_minutes")
+        "reprobe_minutes", "ari_directory")
 _SERVER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 _URL = re.compile(r"^(sqlite|postgresql(\+psycopg|\+psycopg2)?)://", re.I)
 
@@ -47,6 +48,7 @@ class FleetSettings:
     certbot_timeout: float = 900.0
     stale_after_hours: float = 26.0
     reprobe_minutes: float = 60.0
+    ari_directory: str | None = None  # the CA's ACME directory, whose renewalInfo (RFC 9773) renew follows
     certbot_given: bool = False  # the table names ``certbot``: a command run as root
 
 
@@ -111,6 +113,11 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
     if clash:
         raise FleetSettingsError("certbot", f"{sorted(clash)[0]} is added by fleet renew itself",
                                  "list only the program and the authenticator options")
+    ari_directory = table.get("ari_directory")
+    if ari_directory is not None and (not isinstance(ari_directory, str) or not ari_directory.startswith("https://")
+                                      or len(ari_directory) > 2048 or any(ch.isspace() for ch in ari_directory)):
+        raise FleetSettingsError("ari_directory", "must be the https:// URL of the CA's ACME directory",
+                                 "copy certbot's --server, e.g. https://acme-v02.api.letsencrypt.org/directory")
     return FleetSettings(
         store=store_url(store),
         store_password_file=password_file,
@@ -123,6 +130,7 @@ def settings_from_table(table: Mapping[str, Any], state_dir: str) -> FleetSettin
         certbot_timeout=_number(table, "certbot_timeout", 900, 10, 7200, float),
         stale_after_hours=_number(table, "stale_after_hours", 26, 0.01, 24 * 90, float),
         reprobe_minutes=_number(table, "reprobe_minutes", 60, 0, 7 * 24 * 60, float),
+        ari_directory=ari_directory,
         certbot_given="certbot" in table,
     )
 

@@ -23,7 +23,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 # kept here so that parsing a config never imports the deploy package
 STARTTLS_PORTS = {"smtp": 25, "imap": 143, "pop3": 110, "ldap": 389, "ftp": 21, "xmpp": 5222, "postgres": 5432}
 TARGET_KEYS = ("name", "lineage", "pins", "owner", "group", "acl_read", "files", "check", "reload", "probe",
-               "service")
+               "service", "uses", "key_types")
+USES = ("server", "client")
+KEY_TYPES = ("rsa", "ecdsa", "ed25519", "ed448")
 FILE_KEYS = ("path", "content", "mode")
 PROBE_KEYS = ("connect", "servername", "timeout", "starttls")
 SERVICE_KEYS = ("name", "config", "pidfile")
@@ -67,6 +69,8 @@ class Target:
     probe: Probe | None
     service: str = ""  # preset name, when the target names one
     service_config: str = ""  # the service instance's configuration, when not the default
+    uses: tuple[str, ...] = ("server",)  # "server", "client": how the service uses the certificate
+    key_types: tuple[str, ...] = ()  # key algorithms clients accept ("rsa", "ecdsa", ...); () any
 
 
 def parse_targets(r: TableReader, value: Any) -> tuple[Target, ...]:
@@ -138,7 +142,23 @@ def parse_target(r: TableReader, value: Any, path: list[PathPart]) -> Target:
         probe=probe,
         service=preset.preset.name if preset else "",
         service_config=(preset.instance.config or "") if preset else "",
+        uses=_choices(r, t, path, "uses", USES, ("server",)),
+        key_types=_choices(r, t, path, "key_types", KEY_TYPES, ()),
     )
+
+
+def _choices(r: TableReader, t: dict[str, Any], path: list[PathPart], key: str, allowed: tuple[str, ...],
+             default: tuple[str, ...]) -> tuple[str, ...]:
+    """``uses = ["server", "client"]``, ``key_types = ["rsa"]``: a non-empty list of known words."""
+    if key not in t:
+        return default
+    values = r.strings(t[key], [*path, key], empty=False)
+    for i, value in enumerate(values):
+        if value not in allowed:
+            raise r.fail([*path, key, i], f"unknown value {value!r}", f"use {', '.join(allowed)}")
+    if len(set(values)) != len(values):
+        raise r.fail([*path, key], "a value is listed twice")
+    return tuple(values)
 
 
 def _service(r: TableReader, value: Any, path: list[PathPart]) -> Resolved:

@@ -44,6 +44,7 @@ class DeployResult:
     targets: list[str]
     lines: list[str] = dataclasses.field(default_factory=list)
     not_after: datetime.datetime | None = None
+    facts: dict[str, float] = dataclasses.field(default_factory=dict)  # lifetime, renewal time (status file)
 
     @property
     def outcome(self) -> str:
@@ -143,6 +144,10 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
             return result
         result.not_after = _not_after(material)
         plan = build_plan(targets, material)
+        if not _changes_pass(config, name, targets, material, result):
+            result.exit_code = REFUSED
+            result.lines.append(f"refused: {lineage_dir} changes what clients rely on; nothing was touched")
+            return result
     except SafeDeployError as exc:
         result.exit_code = REFUSED
         result.lines.append(f"refused: {exc}")
@@ -172,6 +177,26 @@ def _deploy_unlocked(config: Config, name: str, read: Callable[[], LineageData],
     result.lines.append(f"{failure}; rolling back")
     return _roll_back(installer, records, targets, served_before, result,
                       reload_needed=stage != "check")
+
+
+def _changes_pass(config: Config, name: str, targets: Sequence[Target], material: VerifiedLineage,
+                  result: DeployResult) -> bool:
+    """Compare with what each target serves now, then check revocation; False: refuse."""
+    from certbot_safedeploy.deploy.changegate import judge_changes, renewal_facts
+
+    verdict = judge_changes(targets, material, config.source)
+    result.lines.extend(verdict.block)
+    for finding in verdict.findings:
+        result.lines.append(finding.line())
+    result.facts = renewal_facts(material, name, verdict.new)
+    if verdict.refused:
+        return False
+    from certbot_safedeploy.deploy.revocation import check_revocation
+
+    revocation = check_revocation(material, verdict.new, config.state_dir)
+    if revocation.line:
+        result.lines.append(revocation.line)
+    return not revocation.refused
 
 
 def _not_after(material: VerifiedLineage) -> datetime.datetime:

@@ -44,8 +44,11 @@ def _settings_in_use(snap: Snapshot, config: Config | None) -> list[tuple[str, C
     return found
 
 
-def live_checks(snap: Snapshot, config: Config | None) -> list[Finding]:
-    out: list[Finding] = []
+def live_checks(snap: Snapshot, config: Config | None, system_root: str = "/") -> list[Finding]:
+    from certbot_safedeploy.config.load import DEFAULT_STATE_DIR
+    from certbot_safedeploy.doctor.ariwindows import ari_findings
+
+    out = ari_findings(snap.config_dir, config.state_dir if config else DEFAULT_STATE_DIR, system_root)
     for source, settings, names in _settings_in_use(snap, config):
         for name in names:
             if settings.webroot_for(name):

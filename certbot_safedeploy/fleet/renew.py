@@ -101,11 +101,15 @@ def renew(config: Config, settings: FleetSettings, store: Store, *, now: int,
     for name in missing:
         run.lines.append(f"{name}: not in the store (fix: enroll it on its server first)")
         run.exit_code = FAILED
+    from certbot_safedeploy.fleet.arisignal import ari_verdicts
+
+    windows, ari_lines = ari_verdicts(settings, config.state_dir, candidates, now)
+    run.lines.extend(ari_lines)
     orders, failures = store.attempt_counts(now - policy.ORDER_WINDOW, now - policy.FAILURE_WINDOW)
     budget = policy.order_budget(orders, settings.max_orders_per_3h)
     for cand in candidates:
         name = cand.state.name
-        reason = policy.renewal_reason(cand.state, now, settings.renew_fraction)
+        reason = policy.renewal_reason(cand.state, now, settings.renew_fraction, windows.get(name))
         if reason is None:
             continue
         held = policy.held_back(cand.state, now, failures.get(name, 0), settings.max_failures_per_hour)

@@ -62,15 +62,24 @@ def default_bundle() -> str:
     return SYSTEM_BUNDLES[0]
 
 
-def load_trust_store(paths: Sequence[str] = ()) -> TrustStore:
-    """Trust anchors from ``paths``, or the system bundle when none is given."""
-    return _store(tuple(paths) or (default_bundle(),))
+def load_trust_store(paths: Sequence[str] = (), partial_chain: Sequence[str] = ()) -> TrustStore:
+    """Trust anchors from ``paths``, or the system bundle when none is given.
+
+    Certificates in ``partial_chain`` files anchor a path even when they are not
+    self-signed (an intermediate trusted on purpose, OpenSSL's ``-partial_chain``);
+    the others anchor only when self-signed, as clients require.
+    """
+    return _store(tuple(paths) or (() if partial_chain else (default_bundle(),)), tuple(partial_chain))
 
 
 @functools.lru_cache(maxsize=8)
-def _store(chosen: tuple[str, ...]) -> TrustStore:
+def _store(chosen: tuple[str, ...], partial: tuple[str, ...] = ()) -> TrustStore:
     """One store per set of bundles per process (its library Store is built once)."""
     anchors: list[x509.Certificate] = []
     for path in chosen:
         anchors.extend(_load_file(path))
-    return TrustStore(anchors, ", ".join(chosen))
+    on_purpose: list[x509.Certificate] = []
+    for path in partial:
+        on_purpose.extend(_load_file(path))
+    source = ", ".join([*chosen, *(f"{p} (partial-chain)" for p in partial)])
+    return TrustStore(anchors, source, partial_chain=on_purpose)

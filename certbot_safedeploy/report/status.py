@@ -47,6 +47,7 @@ def render_prometheus(status: Mapping[str, Any]) -> str:
         if lineage.get("not_after_epoch") is not None:
             lines.append(f'certbot_safedeploy_cert_expiry_timestamp_seconds{{lineage="{_escape(name)}"}} '
                          f"{lineage['not_after_epoch']:.0f}")
+    lines += _lineage_gauges(status)
     lines += [
         "# HELP certbot_safedeploy_last_deploy_success_timestamp_seconds last successful deploy per target",
         "# TYPE certbot_safedeploy_last_deploy_success_timestamp_seconds gauge",
@@ -66,8 +67,33 @@ def render_prometheus(status: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_GAUGES: tuple[tuple[str, str, str, float], ...] = (
+    ("certbot_safedeploy_cert_lifetime_seconds", "lifetime (notAfter - notBefore) of the deployed certificate",
+     "lifetime_days", 86400.0),
+    ("certbot_safedeploy_cert_days_left", "days the deployed certificate had left when it was deployed",
+     "days_left", 1.0),
+    ("certbot_safedeploy_cert_renewal_timestamp_seconds", "when certbot will renew it (its version's rule "
+     "or renew_before_expiry)", "renewal_epoch", 1.0),
+)
+
+
+def _lineage_gauges(status: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    lineages = sorted(status.get("lineages", {}).items())
+    for metric, text, key, scale in _GAUGES:
+        values = [(name, float(e[key]) * scale) for name, e in lineages if isinstance(e.get(key), (int, float))]
+        if not values:
+            continue
+        lines += [f"# HELP {metric} {text}", f"# TYPE {metric} gauge"]
+        lines += [f'{metric}{{lineage="{_escape(n)}"}} {v:.3f}'.rstrip("0").rstrip(".") for n, v in values]
+    return lines
+
+
 def record_deploy(settings: StatusSettings | None, lineage: str, targets: list[str], outcome: str,
-                  exit_code: int, not_after: datetime.datetime | None) -> None:
+                  exit_code: int, not_after: datetime.datetime | None,
+                  facts: Mapping[str, float] | None = None) -> None:
+    """Record one deploy; ``facts`` (lifetime_days, not_before_epoch, renewal_epoch) describe
+    the certificate deployed and are kept only when it was."""
     settings = settings or StatusSettings()
     path = settings.file
     try:
@@ -82,6 +108,12 @@ def record_deploy(settings: StatusSettings | None, lineage: str, targets: list[s
     if not_after is not None and exit_code == 0:
         entry["not_after_epoch"] = not_after.timestamp()
         entry["not_after"] = not_after.isoformat()
+        entry["days_left"] = round((not_after.timestamp() - now) / 86400, 3)
+        for key, value in (facts or {}).items():
+            entry[key] = value
+        if facts and "renewal_epoch" in facts:
+            entry["renewal"] = datetime.datetime.fromtimestamp(facts["renewal_epoch"],
+                                                               datetime.timezone.utc).isoformat()
     for name in targets:
         target = status.setdefault("targets", {}).setdefault(name, {})
         target.update({"lineage": lineage, "last_attempt_epoch": now, "last_outcome": outcome,

@@ -51,8 +51,8 @@ def leaf_findings(leaf: x509.Certificate, dns_name: str | None, now: datetime.da
                                      "server names only against it (RFC 6125 §6.4.4)",
                                      "re-issue with every name in the subjectAltName"))
     elif dns_name and not any(names.covers(s, dns_name) for s in [*sans[0], *map(str, sans[1])]):
-        shown = ", ".join([*sans[0], *map(str, sans[1])]) or "none"
-        findings.append(report.error(file, "names", f"the leaf does not cover {dns_name} (its names: {shown})",
+        why = names.why_not_covered([*sans[0], *map(str, sans[1])], dns_name)
+        findings.append(report.error(file, "names", f"the leaf does not cover {dns_name} {why}",
                                      "re-issue with every name (certbot certonly --cert-name ... -d ...)"))
     return findings
 
@@ -93,11 +93,12 @@ class _Search:
         problems += policy.check_validity(cand, role, self.now, f)
         problems += policy.check_issuer(cand, role, f)
         limit = policy.path_length(cand)
-        below = [c for c in path[1:] if not certinfo.self_issued(c)]
+        below = path[1:]  # GnuTLS counts self-issued intermediates too (RFC 5280 §4.2.1.9 does not)
         if limit is not None and len(below) > limit:
             problems.append(report.error(
                 f, "path-length", f"{policy.label(cand, role)} allows {limit} intermediate(s) below it "
-                f"(pathLenConstraint), the path has {len(below)} (RFC 5280 §4.2.1.9)", policy.REISSUE))
+                f"(pathLenConstraint), the path has {len(below)} (RFC 5280 §4.2.1.9; GnuTLS counts "
+                "self-issued ones too)", policy.REISSUE))
         nc = certinfo.extension(cand, x509.NameConstraints)
         if nc is not None:
             bound = [path[0]] + [c for c in path[1:] if not certinfo.self_issued(c)]

@@ -21,12 +21,30 @@ class Malformed(ValueError):
 
 
 def extensions(cert: x509.Certificate) -> x509.Extensions:
+    """The extensions; where cryptography refuses only what clients pass over, as clients read them."""
     try:
         return cert.extensions
     except x509.DuplicateExtension as exc:
         raise Malformed(f"duplicate extension {exc.oid.dotted_string} (RFC 5280 §4.2)") from None
     except Exception as exc:  # noqa: BLE001 - ValueError, UnsupportedGeneralNameType, ...
+        from certbot_safedeploy.verify import lenient
+
+        read = lenient.read(cert)
+        if read is not None:
+            return read[0]
         raise Malformed(f"malformed extension ({_short(exc)})") from None
+
+
+def read_leniently(cert: x509.Certificate) -> tuple[str, ...]:
+    """What :func:`extensions` passed over in ``cert`` that cryptography refuses (empty: nothing)."""
+    try:
+        cert.extensions
+        return ()
+    except Exception:  # noqa: BLE001 - see extensions()
+        from certbot_safedeploy.verify import lenient
+
+        read = lenient.read(cert)
+        return read[1] if read is not None else ()
 
 
 def extension(cert: x509.Certificate, kind: type[T]) -> Optional[x509.Extension[T]]:
@@ -97,6 +115,24 @@ def not_after(cert: x509.Certificate) -> datetime.datetime:
 def self_issued(cert: x509.Certificate) -> bool:
     """Subject equals issuer (RFC 5280 §3.2 "self-issued")."""
     return subject_der(cert) == issuer_der(cert)
+
+
+def self_signed(cert: x509.Certificate) -> bool:
+    """Self-issued, and its authorityKeyIdentifier (if any) names its own key (if it has an SKI).
+
+    This is what OpenSSL (``EXFLAG_SS``), GnuTLS and Python's ``ssl`` require of the
+    certificate that ends a path; its own signature is not checked, as they do not.
+    """
+    try:
+        if not self_issued(cert):
+            return False
+        aki = extension(cert, x509.AuthorityKeyIdentifier)
+        ski = extension(cert, x509.SubjectKeyIdentifier)
+    except Malformed:
+        return False
+    if aki is not None and aki.value.key_identifier is not None and ski is not None:
+        return aki.value.key_identifier == ski.value.digest
+    return True
 
 
 def _short(exc: BaseException) -> str:

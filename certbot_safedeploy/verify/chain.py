@@ -26,26 +26,47 @@ __all__ = ["TrustStore", "not_after", "not_before", "describe", "signed_by", "sa
 
 
 class TrustStore:
-    """Trust anchors indexed by subject, for issuer look-ups."""
+    """Trust anchors indexed by subject, for issuer look-ups.
 
-    def __init__(self, anchors: Sequence[x509.Certificate], source: str) -> None:
+    A path ends at a self-signed anchor, as OpenSSL, GnuTLS and Python's ``ssl``
+    require by default: a trusted certificate that is not self-signed (a cross-sign,
+    an intermediate, a root whose AKI names another key) is kept in
+    :attr:`set_aside` and serves only as an intermediate.  ``partial_chain``
+    certificates anchor whatever they are (OpenSSL's ``-partial_chain``): the
+    operator gave them on purpose (``verify --partial-chain-anchor``).
+    """
+
+    def __init__(self, anchors: Sequence[x509.Certificate], source: str, *,
+                 partial_chain: Sequence[x509.Certificate] = ()) -> None:
         self.source = source
+        self.set_aside: tuple[x509.Certificate, ...] = ()
         self.anchors: tuple[x509.Certificate, ...] = ()
         self._by_subject: dict[bytes, list[x509.Certificate]] = {}
         self._der: set[bytes] = set()
         self._library_store: Any = None
         kept: list[x509.Certificate] = []
-        for anchor in anchors:
+        aside: list[x509.Certificate] = []
+        on_purpose = set()
+        for cert in partial_chain:
+            try:
+                on_purpose.add(certinfo.der(cert))
+            except Malformed:
+                continue
+        for anchor in [*partial_chain, *anchors]:
             try:
                 subject, der = certinfo.subject_der(anchor), certinfo.der(anchor)
             except Malformed:
                 continue  # an unparsable anchor can anchor nothing
-            if der in self._der:
+            if der in self._der or any(certinfo.der(a) == der for a in aside):
+                continue
+            if der not in on_purpose and not certinfo.self_signed(anchor):
+                aside.append(anchor)
                 continue
             kept.append(anchor)
             self._by_subject.setdefault(subject, []).append(anchor)
             self._der.add(der)
         self.anchors = tuple(kept)
+        self.set_aside = tuple(aside)
 
     def __len__(self) -> int:
         return len(self._der)

@@ -4,7 +4,9 @@ A CA's permitted and excluded subtrees bind every certificate below it: each
 subjectAltName dNSName / iPAddress of the same type must lie inside some
 permitted subtree and inside no excluded one.  DNS subtrees match the name itself
 and every name below it (``example.com`` covers ``a.example.com``); a leading dot
-matches only names below.  A wildcard SAN ``*.x`` is matched as ``x``'s subtree.
+matches only names below (not RFC 5280 syntax, but OpenSSL, GnuTLS and NSS read it
+so).  A wildcard SAN ``*.x`` is matched as ``x``'s subtree.  A SAN that is not a
+valid host name is still matched as a string, as those clients do.
 """
 
 from __future__ import annotations
@@ -36,8 +38,13 @@ def _dns_excluded(name: str, base: str) -> bool:
     return False
 
 
-def valid_dns_pattern(name: str) -> bool:
-    """LDH labels (RFC 1034 §3.5, RFC 5890 A-labels), an optional whole-label ``*`` first."""
+def valid_dns_pattern(name: str, *, underscore: bool = False) -> bool:
+    """LDH labels (RFC 1034 §3.5, RFC 5890 A-labels), an optional whole-label ``*`` first.
+
+    ``underscore``: also allow ``_`` in labels, as OpenSSL, GnuTLS and NSS do when they
+    match a server name (``foo_bar.example.com`` is a host name in practice).
+    """
+    extra = "-_" if underscore else "-"
     labels = name.split(".")
     if labels and labels[0] == "*":
         labels = labels[1:]
@@ -46,7 +53,7 @@ def valid_dns_pattern(name: str) -> bool:
     for part in labels:
         if not 0 < len(part) <= 63 or part.startswith("-") or part.endswith("-"):
             return False
-        if not all(c.isascii() and (c.isalnum() or c == "-") for c in part):
+        if not all(c.isascii() and (c.isalnum() or c in extra) for c in part):
             return False
     return True
 
@@ -73,18 +80,12 @@ def violations(nc: x509.NameConstraints, general_names: list[x509.GeneralName]) 
     if (len(dns_names) + len(ips)) * (len(permitted) + len(excluded)) > MAX_COMPARISONS:
         return [f"{len(dns_names) + len(ips)} names against {len(permitted) + len(excluded)} "
                 f"subtrees is more than {MAX_COMPARISONS} comparisons (a denial-of-service shape)"]
-    for bad in (g.value for g in subtrees if isinstance(g, x509.DNSName) and g.value.startswith(".")):
-        problems.append(f"the DNS subtree {bad!r} is malformed (a leading dot is not a DNS name)")
     unprocessed = {type(g) for g in subtrees if not isinstance(g, PROCESSED)}
     for general in general_names:
         if type(general) in unprocessed:
             problems.append(f"a {type(general).__name__} subtree constrains a name of that type, "
                             "which clients cannot check (RFC 5280 §4.2.1.10: refuse)")
             break
-    if any(isinstance(g, x509.DNSName) for g in subtrees):
-        for name in dns_names:
-            if not valid_dns_pattern(name):
-                problems.append(f"{name!r} is not a valid DNS name, so it cannot be inside the subtrees")
     p_dns = [g.value for g in permitted if isinstance(g, x509.DNSName)]
     e_dns = [g.value for g in excluded if isinstance(g, x509.DNSName)]
     p_ip = [g.value for g in permitted if isinstance(g, x509.IPAddress)]

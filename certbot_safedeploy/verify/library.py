@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import cryptography
 from cryptography import x509
 
-from certbot_safedeploy.verify import report
+from certbot_safedeploy.verify import certinfo, report
 from certbot_safedeploy.verify.chain import TrustStore
 from certbot_safedeploy.verify.report import Finding
 
@@ -72,7 +72,10 @@ def subject_for(leaf: x509.Certificate, dns_name: str | None) -> Any:
             return x509.IPAddress(ipaddress.ip_address(dns_name))
         except ValueError:
             return x509.DNSName(dns_name.rstrip(".").lower())
-    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    found = certinfo.extension(leaf, x509.SubjectAlternativeName)
+    if found is None:
+        raise x509.ExtensionNotFound("no subjectAltName", x509.SubjectAlternativeName.oid)
+    san = found.value
     for name in san.get_values_for_type(x509.DNSName):
         name = name.lower()
         return x509.DNSName("wildcard-probe" + name[1:] if name.startswith("*.") else name)

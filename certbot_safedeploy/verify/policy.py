@@ -94,7 +94,7 @@ def check_validity(cert: x509.Certificate, role: str, now: datetime.datetime, fi
     if now < start:
         return [report.error(file, check, f"{label(cert, role)} is not valid until {start.isoformat()}",
                              "check the system clock (timedatectl) and wait or re-issue")]
-    if now > end:
+    if now >= end:  # OpenSSL: notAfter is the first second a certificate is expired
         fix = ("renew the certificate (certbot renew --cert-name ...)" if role == LEAF else
                "update the trust store (ca-certificates) and re-issue to get the CA's current chain")
         return [report.error(file, check, f"{label(cert, role)} expired at {end.isoformat()}", fix)]

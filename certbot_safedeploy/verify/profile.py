@@ -113,10 +113,15 @@ def _ca_aki_nc(cert: x509.Certificate, role: str, exts: dict[str, x509.Extension
             findings.append(_error(file, cert, role, "has an authorityKeyIdentifier without keyIdentifier"))
         if aki.value.authority_cert_issuer is not None or aki.value.authority_cert_serial_number is not None:
             findings.append(_error(file, cert, role, "has an authorityKeyIdentifier naming issuer and serial"))
-    nc = exts.get(NC)
-    if nc is not None and isinstance(nc.value, x509.NameConstraints):
-        if not nc.value.permitted_subtrees and not nc.value.excluded_subtrees:
-            findings.append(_error(file, cert, role, "has empty nameConstraints"))
+    # RFC 5280 §4.2.1.1-2: a CA certificate carries subjectKeyIdentifier, and one that another CA
+    # issued carries authorityKeyIdentifier.  Python 3.13's default TLS context sets
+    # VERIFY_X509_STRICT, as `openssl verify -x509_strict` does, and refuses chains without them.
+    strict = "; Python 3.13+ ssl (VERIFY_X509_STRICT) and OpenSSL with -x509_strict refuse it"
+    if SKI not in exts:
+        findings.append(_error(file, cert, role, f"lacks subjectKeyIdentifier{strict}"))
+    if AKI not in exts and cert.issuer != cert.subject:
+        findings.append(_error(file, cert, role, f"lacks authorityKeyIdentifier{strict}"))
+    # empty nameConstraints constrain nothing: OpenSSL, GnuTLS and NSS accept them (see .lenient)
     return findings
 
 

@@ -5,7 +5,10 @@ path from that pool to their own trust anchors.  Pure: DER in, findings out.
 When no path exists, :func:`judge_served` also names the likely cause in words
 an operator recognizes: the service reads ``cert.pem`` instead of
 ``fullchain.pem``, serves another certificate's chain, or an expired
-intermediate.
+intermediate.  A served chain with a dead-end issuer (a second certificate named
+like the intermediate, that leads to no anchor) is refused even where a
+backtracking verifier finds the path: OpenSSL fails when it comes first, NSS when
+it comes last (:mod:`.greedy`), and the finding names the certificate to drop.
 """
 
 from __future__ import annotations

@@ -73,7 +73,10 @@ def test_broken_config_is_one_line(tmp_path):
 def test_shipped_unit_is_the_rendered_template():
     assert (REPO_UNITS / bootunit.UNIT_NAME).read_text() == bootunit.render()
     shipped = sorted(p.name for p in REPO_UNITS.iterdir())
-    assert shipped == sorted([bootunit.UNIT_NAME, *fleet_units.TEMPLATES])  # nothing unrendered ships
+    from certbot_safedeploy.ari import timer as ari_units
+
+    # nothing unrendered ships
+    assert shipped == sorted([bootunit.UNIT_NAME, *fleet_units.TEMPLATES, *ari_units.TEMPLATES])
 
 
 def _directives(text: str) -> dict[str, list[str]]:

@@ -20,6 +20,8 @@ from cryptography.x509.oid import NameOID
 
 from .servers import Process, free_port, wait_tcp
 
+# Debian 13's pebble 2.6, which serves renewalInfo (RFC 9773): unpacked by scripts/fetch-pebble26
+PEBBLE26 = Path(__file__).resolve().parents[2] / ".pebble26" / "usr" / "bin" / "pebble"
 EAB_KID = "kid-1"
 EAB_HMAC = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
 
@@ -58,9 +60,11 @@ def make_listener_cert(directory: Path) -> tuple[Path, Path, Path]:
 
 
 class Pebble:
-    def __init__(self, base: Path, dns_server: str, *, http_port: int, eab: bool = False) -> None:
+    def __init__(self, base: Path, dns_server: str, *, http_port: int, eab: bool = False,
+                 binary: str = "pebble") -> None:
         base.mkdir(parents=True, exist_ok=True)
         self.base = base
+        self.binary = binary  # Debian 12's pebble 2.4 on PATH, or trixie's 2.6 (PEBBLE26) for ARI
         self.listener_ca, cert, key = make_listener_cert(base)
         self.port, self.mgmt_port = free_port(), free_port()
         self.http_port = http_port
@@ -87,7 +91,7 @@ class Pebble:
 
     def start(self) -> "Pebble":
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0", PEBBLE_AUTHZREUSE="0")
-        self.process = Process(["pebble", "-config", str(self.base / "pebble.json"),
+        self.process = Process([self.binary, "-config", str(self.base / "pebble.json"),
                                 "-dnsserver", self.dns_server], self.log, env=env)
         wait_tcp("127.0.0.1", self.port, proc=self.process.proc, log=self.log)
         wait_tcp("127.0.0.1", self.mgmt_port, proc=self.process.proc, log=self.log)

@@ -51,13 +51,14 @@ class AcmeBed:
         return args
 
 
-def _start_acme_bed(base: Path, *, eab: bool = False) -> AcmeBed:
+def _start_acme_bed(base: Path, *, eab: bool = False, pebble_binary: str = "pebble") -> AcmeBed:
     dns = DnsBed(base / "dns", lag=SECONDARY_LAG).start()
     webroot = base / "webroot"
     webroot.mkdir(parents=True)
     http_port = free_port()
     nginx = Nginx(base / "nginx", http_port=http_port, webroot=webroot).start()
-    pebble = Pebble(base / "pebble", f"127.0.0.2:{dns.port}", http_port=http_port, eab=eab).start()
+    pebble = Pebble(base / "pebble", f"127.0.0.2:{dns.port}", http_port=http_port, eab=eab,
+                    binary=pebble_binary).start()
     return AcmeBed(dns, nginx, pebble, webroot)
 
 

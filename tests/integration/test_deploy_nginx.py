@@ -153,3 +153,25 @@ def test_expired_cross_sign_after_the_chain_deploys(served):
     assert "chain[2] (CN=Test Root" in proc.stdout and "clients ignore it (expired" in proc.stdout
     assert "serves the expected certificate with a chain a client validates" in proc.stdout
     assert served_serial(port) == new.cert.serial_number
+
+
+def test_wildcard_over_a_tld_is_rolled_back_by_the_probe(served):
+    """A ``*.test`` certificate covers its own name, so the lineage passes; but no client matches
+    ``probe.test`` against it (OpenSSL, GnuTLS and a Python handshake refuse), and the probe
+    asking for probe.test rolls the deploy back."""
+    from tests.pki import write_lineage
+
+    bed, nginx, port, first = served
+    configure(bed, nginx, port)
+    bed.config.write_text(bed.config.read_text().replace('servername = "example.com"', 'servername = "probe.test"'))
+    before = bed.snapshot()
+    wildcard = bed.pki.leaf("*.test")
+    bed.generation += 1
+    write_lineage(str(bed.letsencrypt), "example.com", wildcard, [bed.pki.intermediate], version=bed.generation)
+    proc = bed.run(env={"RENEWED_DOMAINS": "*.test"})
+    assert proc.returncode == pipeline.ROLLED_BACK, proc.stdout + proc.stderr
+    assert "[web] probe failed: 127.0.0.1:" in proc.stderr, proc.stderr
+    assert "*.test is a wildcard over the top-level domain test" in proc.stderr, proc.stderr
+    assert "rolled back: the previous certificate is installed and served" in proc.stderr
+    assert bed.snapshot() == before
+    assert served_serial(port) == first.cert.serial_number != wildcard.cert.serial_number

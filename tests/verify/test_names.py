@@ -16,7 +16,11 @@ from tests.pki import Pki
     ("*.a.b", "*.x.a.b", False),
     ("xn--bcher-kva.example", "bücher.example", True),  # a requested U-label is converted
     ("bücher.example", "xn--bcher-kva.example", False),  # a SAN must hold A-labels (IA5String)
-    ("_srv.example.com", "_srv.example.com", False),  # not a host name: clients refuse it
+    ("_srv.example.com", "_srv.example.com", True),  # OpenSSL, GnuTLS and NSS match it exactly
+    ("*.example.com", "foo_bar.example.com", False),  # OpenSSL: a wildcard only over LDH labels
+    ("*.com", "example.com", False),  # a wildcard over a TLD
+    ("*.test", "probe.test", False),
+    ("*.co.uk", "example.co.uk", False),  # over a public suffix: Chrome refuses it
     ("a*.example.com", "ab.example.com", False),  # only a whole-label wildcard
 
     ("other.com", "example.com", False),

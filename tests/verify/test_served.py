@@ -93,3 +93,20 @@ def test_garbage_in_the_chain_is_a_warning(pki):
                            servername="example.com", now=datetime.datetime.now(datetime.timezone.utc), where="x:443")
     assert verdict.ok
     assert any(f.check == "malformed" and f.severity.value == "warning" for f in verdict.findings)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dead_end_last", [True, False])
+def test_dead_end_issuer_in_the_served_chain_is_refused(pki, engine, dead_end_last):
+    """A second certificate named like the intermediate, whose issuer nobody has: OpenSSL takes it
+    when it comes first, NSS when it comes last; either way the probe refuses and names it."""
+    dead_end = make_cert("Served Intermediate", issuer_name="Nowhere CA", ca=True, key=pki.intermediate.key)
+    chain = [pki.intermediate, dead_end] if dead_end_last else [dead_end, pki.intermediate]
+    verdict = judge(pki, pki.leaf("example.com"), chain, engine)
+    assert not verdict.ok
+    [error] = [f for f in verdict.findings if f.severity.value == "error"]
+    assert error.check == "path" and "does not backtrack" in error.message
+    position = 2 if dead_end_last else 1
+    assert error.fix == f"drop chain certificate {position} (CN=Served Intermediate, issued by CN=Nowhere CA) " \
+        "from the chain", error.fix
+    assert ("NSS" in error.message) is dead_end_last

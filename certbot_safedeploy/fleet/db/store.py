@@ -41,6 +41,7 @@ class Candidate:
     state: RenewalState
     domains: tuple[str, ...]
     csr_pem: str
+    cert_pem: str | None = None  # the current certificate, for its ARI window
 
 
 def _create_sqlite_file(url: sa.URL) -> None:
@@ -142,7 +143,7 @@ class Store:
         c, e = certificates, enrollments
         query = sa.select(
             c.c.name, c.c.domains, c.c.csr_pem, c.c.csr_pin, c.c.cert_pin, c.c.not_before,
-            c.c.not_after, c.c.force_renewal, c.c.consecutive_failures, c.c.next_attempt_at,
+            c.c.not_after, c.c.force_renewal, c.c.consecutive_failures, c.c.next_attempt_at, c.c.cert_pem,
         ).select_from(c.join(e, sa.and_(e.c.name == c.c.name, e.c.server == c.c.server))).where(
             e.c.refusal.is_(None)).order_by(c.c.name)
         with _Guard(self, None), self.engine.connect() as conn:
@@ -150,7 +151,8 @@ class Store:
         return [Candidate(RenewalState(row.name, row.csr_pin, row.cert_pin, row.not_before, row.not_after,
                                        bool(row.force_renewal), row.consecutive_failures,
                                        row.next_attempt_at),
-                          _names(row.domains), row.csr_pem) for row in rows]
+                          _names(row.domains), row.csr_pem,
+                          row.cert_pem if isinstance(row.cert_pem, str) else None) for row in rows]
 
     def attempt_counts(self, since_orders: int, since_failures: int) -> tuple[int, dict[str, int]]:
         """(orders since ``since_orders``, {name: failures since ``since_failures``})."""

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 
 BACKOFF_SECONDS = (15 * 60, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
+# with an ARI window, the own fraction still applies this close to expiry (the CA's answer may be stale)
+ARI_SAFETY_SECONDS = 2 * 86400
 ORDER_WINDOW = 3 * 3600
 FAILURE_WINDOW = 3600
 
@@ -35,8 +37,14 @@ class RenewalState:
     next_attempt_at: int | None
 
 
-def renewal_reason(state: RenewalState, now: float, fraction: float) -> str | None:
-    """Why ``state`` needs a new certificate now, or None if it does not."""
+def renewal_reason(state: RenewalState, now: float, fraction: float,
+                   ari: tuple[bool, str] | None = None) -> str | None:
+    """Why ``state`` needs a new certificate now, or None if it does not.
+
+    ``ari``: (due, why) from the CA's renewal window for the current certificate
+    (RFC 9773), when the CA offers one: it then replaces the own ``fraction`` rule, which
+    still applies in the last :data:`ARI_SAFETY_SECONDS` before expiry.
+    """
     if state.cert_pin is None or state.not_after is None or state.not_before is None:
         return "never issued"
     if state.cert_pin != state.csr_pin:
@@ -47,6 +55,12 @@ def renewal_reason(state: RenewalState, now: float, fraction: float) -> str | No
     left = state.not_after - now
     if left <= 0:
         return "expired"
+    if ari is not None:
+        due, why = ari
+        if due:
+            return f"the CA's renewal window (ARI): {why}"
+        if left > ARI_SAFETY_SECONDS:
+            return None
     if left <= lifetime * fraction:
         return f"{left / 86400:.1f} days of {lifetime / 86400:.0f} left (renew at {fraction:.0%})"
     return None

@@ -34,6 +34,7 @@ class StatusEntry:
     failures: int
     last_error: str | None
     problems: tuple[str, ...]
+    ari_window: str | None = None  # the CA's renewal window (RFC 9773), from the last ARI check
 
     @property
     def ok(self) -> bool:
@@ -136,13 +137,16 @@ def _date(epoch: int | None) -> str:
 
 
 def render_table(entries: Sequence[StatusEntry], now: float, *, color: bool = False) -> str:
-    header = ("NAME", "SERVER", "PUBLISHED", "EXPIRES", "SERVES", "LAST PULL", "STATE")
-    rows = [header]
+    ari = any(e.ari_window for e in entries)  # the column only where the CA offers renewal windows
+    header = ("NAME", "SERVER", "PUBLISHED", "EXPIRES", "SERVES", "LAST PULL", *(("ARI WINDOW",) if ari else ()),
+              "STATE")
+    rows: list[tuple[str, ...]] = [header]
     for e in entries:
         serves = e.served_serial or (f"{_short(e.installed_serial)}(inst)" if e.installed_serial else None)
         rows.append((e.name, e.server or "-", _short(e.serial), _date(e.not_after),
                      _short(serves) if e.served_serial else (serves or "-"),
                      _age(now - e.last_pull_at) + " ago" if e.last_pull_at else "never",
+                     *((e.ari_window or "-",) if ari else ()),
                      "ok" if e.ok else "!! " + "; ".join(e.problems)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = []

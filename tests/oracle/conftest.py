@@ -1,0 +1,1 @@
+from tests.verify.conftest import engine  # noqa: F401  (both engines)
