@@ -140,11 +140,17 @@ files = [
 
 
 _PROBE = """import sys, importlib.metadata as m
-print(sys.version.split()[0], *(n + "=" + m.version(n) for n in sys.argv[1:]))"""
+def version(name):
+    try:
+        return m.version(name)
+    except m.PackageNotFoundError:
+        return "-"
+print(sys.version.split()[0], *(n + "=" + version(n) for n in sys.argv[1:]))"""
 
 
 def versions(python: str, names: list[str]) -> tuple[str, dict[str, str]]:
-    """(Python version, {distribution: version}) as ``python`` sees them, outside any venv."""
+    """(Python version, {distribution: version}) as ``python`` sees them, outside any venv
+    ("-" for a distribution that is not installed)."""
     out = run_ok([python, "-c", _PROBE, *names], env={"PATH": "/usr/bin:/bin"}, cwd="/").stdout.split()
     return out[0], dict(pair.split("=", 1) for pair in out[1:])
 
@@ -192,3 +198,14 @@ def issue_verify_deploy_renew(acme, certbot: IsolatedCertbot, cli: str, platform
             (certbot.live(name) / "cert.pem").read_bytes()).serial_number
     finally:
         site.stop()
+
+
+def issue_dns01_alone(acme, certbot: IsolatedCertbot, platform: str) -> None:
+    """certonly -a safedeploy for a name and its wildcard: dns-01 alone, the lineage verified."""
+    from .test_plugin_e2e import assert_issued, challenges_used, ok
+
+    domains = ["example.test", "*.example.test"]
+    ok(timed("certonly -a safedeploy, dns-01 (example.test, *.example.test)", platform,
+             lambda: certbot.certonly(domains, *acme.plugin_args())))
+    assert_issued(certbot, "example.test", ["example.test", "x.example.test"])
+    assert set(challenges_used(certbot).values()) == {"dns-01"}

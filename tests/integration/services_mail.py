@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests import dovecot
+
 from .servers import Process, wait_tcp
 
 MASTER_CF = """\
@@ -74,6 +76,8 @@ smtpd_tls_key_file = {key}
 
 
 class Dovecot:
+    """The installed Dovecot, configured in its own syntax: 2.3 (Debian 12) or 2.4 (Debian 13)."""
+
     service = "dovecot"
 
     def __init__(self, base: Path, port: int, cert: str, key: str) -> None:
@@ -83,15 +87,24 @@ class Dovecot:
             (base / sub).mkdir(exist_ok=True)
         self.config = base / "dovecot.conf"
         self.log = base / "dovecot.log"
-        self.config.write_text(f"""\
-base_dir = {base}/run
-state_dir = {base}/state
-log_path = {self.log}
-protocols = imap
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <{cert}
-ssl_key = <{key}
+        if dovecot.is_24():
+            auth = f"""\
+passdb static {{
+  fields {{
+    nopassword = yes
+  }}
+}}
+userdb static {{
+  fields {{
+    uid = nobody
+    gid = nogroup
+    home = {base}/home
+  }}
+}}
+"""
+            address = "listen"
+        else:
+            auth = f"""\
 passdb {{
   driver = static
   args = nopassword=y
@@ -100,9 +113,18 @@ userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={base}/home
 }}
-service imap-login {{
+"""
+            address = "address"
+        self.config.write_text(f"""\
+{dovecot.head()}base_dir = {base}/run
+state_dir = {base}/state
+log_path = {self.log}
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+{dovecot.tls(cert, key)}{auth}service imap-login {{
   inet_listener imap {{
-    address = 127.0.0.1
+    {address} = 127.0.0.1
     port = {port}
   }}
   inet_listener imaps {{

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .distro import IsolatedCertbot, issue_verify_deploy_renew, run_ok, timed, versions
+from .distro import IsolatedCertbot, issue_dns01_alone, issue_verify_deploy_renew, run_ok, timed, versions
 from .distro import machine_left_as_found  # noqa: F401  (autouse fixture)
 from .test_manual_hooks import hook_env  # noqa: F401  (fixture)
 from .test_plugin_e2e import assert_issued, challenges_used, ok
@@ -64,12 +64,8 @@ def test_issue_verify_deploy_and_timer_renewal(acme, debian_certbot, tmp_path, c
 
 
 def test_dns01_alone_with_the_plugin(acme, debian_certbot, capsys):
-    domains = ["example.test", "*.example.test"]
     with capsys.disabled():
-        ok(timed("certonly -a safedeploy, dns-01 (example.test, *.example.test)", PLATFORM,
-                 lambda: debian_certbot.certonly(domains, *acme.plugin_args())))
-    assert_issued(debian_certbot, "example.test", ["example.test", "x.example.test"])
-    assert set(challenges_used(debian_certbot).values()) == {"dns-01"}
+        issue_dns01_alone(acme, debian_certbot, PLATFORM)
 
 
 def manual(certbot: IsolatedCertbot, hooks: Path, preferred: str, domains: list[str], env: dict[str, str],
