@@ -357,6 +357,55 @@ def run_state(parts: Parts, work: Path) -> None:
         pass  # not JSON: recover() reports it as an unreadable journal
 
 
+def run_ari_answer(parts: Parts, work: Path) -> None:
+    """A CA's directory, renewalInfo body and Retry-After header (RFC 9773 §4.2), and the state kept."""
+    from certbot_safedeploy.ari import record
+    from certbot_safedeploy.syntax.renewalinfo import parse_renewal_info, parse_renewal_info_url, parse_retry_after
+
+    parse_renewal_info_url(parts[0])
+    parse_renewal_info(parts[1])
+    parse_retry_after(env_text(parts[2]), NOW.timestamp())
+    try:
+        data = json.loads(parts[1])
+    except ValueError:  # (UnicodeDecodeError too) a record file that is not JSON is the loader's to refuse
+        return
+    record.from_json(data)
+
+
+def run_crl(parts: Parts, work: Path) -> None:
+    """A CRL body from a distribution point (RFC 5280 §6.3) for the seeds' leaf and issuer."""
+    from cryptography import x509
+
+    from certbot_safedeploy.verify.crlcheck import check_crl
+
+    s = seeds.pki()
+    leaf = x509.load_pem_x509_certificate(s["leaf"])
+    issuer = x509.load_pem_x509_certificate(s["intermediate"])
+    check_crl(leaf, issuer, parts[0], NOW)  # "never raises": any exception is a crash
+
+
+def _crl_seeds() -> List[Parts]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from tests.pki import Pki
+
+    pki = Pki.create("fuzz crl")
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(pki.intermediate.cert.subject)
+               .last_update(NOW - datetime.timedelta(days=1)).next_update(NOW + datetime.timedelta(days=7))
+               .add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(7)
+                                        .revocation_date(NOW - datetime.timedelta(days=1)).build()))
+    crl = builder.sign(pki.intermediate.key, hashes.SHA256())
+    return [[crl.public_bytes(serialization.Encoding.DER)], [crl.public_bytes(serialization.Encoding.PEM)]]
+
+
+_ARI_SEEDS = [[b'{"newNonce": "https://ca/n", "renewalInfo": "https://ca/draft-ietf-acme-ari-03/renewalInfo"}',
+               b'{"suggestedWindow": {"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}, '
+               b'"explanationURL": "https://ca/incident"}',
+               b"21600"],
+              [b"{}", b'{"suggestedWindow": {"start": "2026-12-02T00:00:00.5+01:00", "end": "2026-12-01T00:00:00Z"}}',
+               b"Wed, 21 Oct 2026 07:28:00 GMT"]]
+
 P, D, T, G = m.PEM, m.DER, m.TOML, m.GENERIC
 
 
@@ -404,6 +453,8 @@ TARGETS: Dict[str, Target] = {t.name: t for t in [
     Target("values", lambda: [[b"example.com:53"], [b"30 days"], [b"tok.thumb"], [b'{"a.com": "/var/www"}'],
                               [b"[::1]:5353"], [b"sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]],
            [G], run_values),
+    Target("ari_answer", lambda: _ARI_SEEDS, [T + G, T + G, G], run_ari_answer),
+    Target("crl", _crl_seeds, [D + P + G], run_crl),
     Target("state", lambda: [[hook_seeds()[0][-1]], [b'{"lineages": {"a": {"not_after_epoch": 1}}, "targets": {}}'],
                              [b'{"direction": "forward", "entries": [{"dest": "/x", "staged": null}]}']],
            [T + G], run_state),
