@@ -16,7 +16,7 @@ import glob
 import os
 import re
 
-from certbot_safedeploy.system import readfile
+from certbot_safedeploy.doctor.scheduling import read_limited as _read
 from certbot_safedeploy.doctor.schedulecheck import Cadence as Scheduler
 from certbot_safedeploy.syntax.cronspec import CronError, cron_gaps
 
@@ -25,13 +25,6 @@ WANTS = ("etc/systemd/system/timers.target.wants", "lib/systemd/system/timers.ta
          "usr/lib/systemd/system/timers.target.wants")
 UNIT_DIRS = ("etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system")
 _CALENDAR = {"hourly": 1.0, "daily": 24.0, "weekly": 168.0, "monthly": 744.0}
-
-
-def _read(path: str, limit: int = 65536) -> str:
-    try:  # never blocks on a FIFO, never reads a device (system/readfile.py)
-        return readfile.read_bytes(path, limit, truncate=True).decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _seconds(text: str) -> float:
