@@ -141,6 +141,8 @@ def pem_damage(rng: random.Random, data: bytes) -> bytes:
 
 
 _TOML_VALUE = re.compile(rb'(=\s*)("(?:[^"\\\n]|\\.)*"|\[[^\]\n]*\]|\{[^}\n]*\}|[0-9.+-]+|true|false)')
+# the value pattern is quadratic on a deeply nested line: mutators look for values in the first 64 KiB only
+_SCAN = 1 << 16
 TOML_SWAPS = [b'""', b'"x"', b"0", b"-1", b"1.5", b"true", b"[]", b"{}", b'["a", 1]', b"[[1]]", b'{ a = 1 }',
               b'"\\u0000"', b'"/"', '"0²"'.encode(), '"²"'.encode(), '"٣"'.encode(), b'"' + b"a" * 5000 + b'"', b"1979-05-27T07:32:00Z",
               b"inf", b"nan", b"99999999999999999999", b'"../x"', b'"root\\n"']
@@ -148,7 +150,7 @@ TOML_SWAPS = [b'""', b'"x"', b"0", b"-1", b"1.5", b"true", b"[]", b"{}", b'["a",
 
 def toml_swap(rng: random.Random, data: bytes) -> bytes:
     """Replace one value with a value of another type."""
-    values = list(_TOML_VALUE.finditer(data))
+    values = list(_TOML_VALUE.finditer(data, 0, min(len(data), _SCAN)))
     if not values:
         return toml_nest(rng, data)
     m = rng.choice(values)
@@ -165,7 +167,7 @@ def toml_nest(rng: random.Random, data: bytes) -> bytes:
         value = b"{a=" * depth + b"1" + b"}" * depth
     else:
         return data + b"\nx" + b".a" * min(depth, 2000) + b" = 1\n"
-    values = list(_TOML_VALUE.finditer(data))
+    values = list(_TOML_VALUE.finditer(data, 0, min(len(data), _SCAN)))
     if values and rng.randrange(2):
         m = rng.choice(values)
         return data[:m.start(2)] + value + data[m.end(2):]
