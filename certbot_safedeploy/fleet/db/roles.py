@@ -118,7 +118,9 @@ V4 = (
     "FOR EACH ROW EXECUTE FUNCTION safedeploy_report_guard()",
     f"""DO $$ DECLARE r record; BEGIN
         FOR r IN SELECT m.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid
-                 JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = '{GROUP}' LOOP
+                 JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = '{GROUP}'
+                 -- PostgreSQL 16+ records the role that created the group as an admin member: not a server
+                 AND m.rolname <> current_user AND NOT m.rolsuper AND NOT m.rolcreaterole LOOP
             EXECUTE format('ALTER ROLE %I CONNECTION LIMIT {DEFAULT_CONNECTION_LIMIT}', r.rolname);
 """
     + "".join(f"            EXECUTE format('ALTER ROLE %I SET {k} = %L', r.rolname, '{v}');" + chr(10)
