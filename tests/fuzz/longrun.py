@@ -1,15 +1,17 @@
 """The long fuzz run for developers: ``scripts/fuzz --minutes N``.
 
 In-process cases round-robin over every target in this process; CLI cases run
-beside them as subprocesses (``--cli-jobs``).  Every crash or hang is saved
-under ``tests/fuzz/cases/`` (one file per distinct signature), where the CI
-suite replays it for ever.  A summary line is printed every minute and at the end.
+beside them in worker processes (``--cli-jobs``), each starting the command as a
+subprocess.  Every crash or hang is saved under ``tests/fuzz/cases/`` (one file
+per distinct signature), where the CI suite replays it for ever.  A summary line is printed every minute and at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import queue
 import random
 import re
 import shutil
@@ -56,10 +58,12 @@ class Run:
                 f"{self.cli} CLI cases, {len(self.crashes)} distinct crashes/hangs")
 
 
-def cli_worker(run: Run, deadline: float, worker: int) -> None:
+def cli_worker(seed: int, deadline: float, worker: int, cases_dir: Path, events: "multiprocessing.Queue[tuple]") -> None:
+    """One CLI worker, in its own process: a thread would share the in-process loop's GIL and run a
+    quarter as many cases.  Each case and each crash goes back to the parent as an event."""
     i = 0
     while time.monotonic() < deadline:
-        case_seed = run.seed * 1_000_003 + worker * 10_000_000 + i
+        case_seed = seed * 1_000_003 + worker * 10_000_000 + i
         i += 1
         work = Path(tempfile.mkdtemp(prefix="fuzz-cli-"))
         try:
@@ -71,15 +75,24 @@ def cli_worker(run: Run, deadline: float, worker: int) -> None:
             continue
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        with run.lock:
-            run.cli += 1
+        saved = ""
         if problem:
-            def saved(seed: int = case_seed) -> Path:
-                run.cases_dir.mkdir(parents=True, exist_ok=True)
-                path = run.cases_dir / f"cli-{seed}.json"
-                path.write_text(json.dumps({"target": "cli", "seed": seed}) + "\n")
-                return path
-            run.record("cli", problem, saved)
+            cases_dir.mkdir(parents=True, exist_ok=True)
+            path = cases_dir / f"cli-{case_seed}.json"
+            path.write_text(json.dumps({"target": "cli", "seed": case_seed}) + "\n")
+            saved = str(path)
+        events.put(("cli", problem or "", saved))
+
+
+def _drain(run: Run, events: "multiprocessing.Queue[tuple]") -> None:
+    while True:
+        try:
+            _, problem, saved = events.get_nowait()
+        except queue.Empty:
+            return
+        run.cli += 1
+        if problem:
+            run.record("cli", problem, lambda s=saved: Path(s))
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -98,7 +111,9 @@ def main(argv: List[str] | None = None) -> int:
     deadline = start + args.minutes * 60
     print(f"fuzz: seed {args.seed}, {len(names)} targets, {args.cli_jobs} CLI worker(s), {args.minutes:g} min",
           flush=True)
-    workers = [threading.Thread(target=cli_worker, args=(run, deadline, w), daemon=True) for w in range(args.cli_jobs)]
+    events: "multiprocessing.Queue[tuple]" = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=cli_worker, args=(args.seed, deadline, w, run.cases_dir, events),
+                                       daemon=True) for w in range(args.cli_jobs)]
     for w in workers:
         w.start()
     rng = random.Random(args.seed)
@@ -114,6 +129,7 @@ def main(argv: List[str] | None = None) -> int:
                 run.counts[name] += 1
                 if problem:
                     run.record(name, problem, lambda n=name, p=parts: save(n, p, run.cases_dir))
+            _drain(run, events)
             now = time.monotonic()
             if now >= next_report or (args.cli_only and not any(w.is_alive() for w in workers)):
                 print(run.summary(now - start), flush=True)
@@ -122,6 +138,8 @@ def main(argv: List[str] | None = None) -> int:
         print("interrupted", flush=True)
     for w in workers:
         w.join(timeout=clitrees.CLI_SECONDS + 5)
+    time.sleep(0.2)
+    _drain(run, events)
     elapsed = time.monotonic() - start
     print(run.summary(elapsed), flush=True)
     if args.report:

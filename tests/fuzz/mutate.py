@@ -141,8 +141,28 @@ def pem_damage(rng: random.Random, data: bytes) -> bytes:
 
 
 _TOML_VALUE = re.compile(rb'(=\s*)("(?:[^"\\\n]|\\.)*"|\[[^\]\n]*\]|\{[^}\n]*\}|[0-9.+-]+|true|false)')
-# the value pattern is quadratic on a deeply nested line: mutators look for values in the first 64 KiB only
+# The value pattern is quadratic when run over a deeply nested line, so it is never run over a
+# whole text: a few ``=`` signs in the first 64 KiB are sampled, and the pattern is matched at each
+# one with its end bounded (linear in the text, whatever the nesting).
 _SCAN = 1 << 16
+_VALUE_SPAN = 1 << 13
+_SAMPLE = 16
+
+
+def _toml_values(rng: random.Random, data: bytes) -> "List[re.Match[bytes]]":
+    """Up to a few ``key = value`` values of ``data``, at random ``=`` signs in its first 64 KiB."""
+    signs = [m.start() for m in re.finditer(rb"=", data, 0)] if len(data) <= _SCAN else \
+        [m.start() for m in re.finditer(rb"=", data[:_SCAN])]
+    if len(signs) > _SAMPLE:
+        signs = rng.sample(signs, _SAMPLE)
+    found = []
+    for at in signs:
+        m = _TOML_VALUE.match(data, at, min(len(data), at + _VALUE_SPAN))
+        if m:
+            found.append(m)
+    return found
+
+
 TOML_SWAPS = [b'""', b'"x"', b"0", b"-1", b"1.5", b"true", b"[]", b"{}", b'["a", 1]', b"[[1]]", b'{ a = 1 }',
               b'"\\u0000"', b'"/"', '"0²"'.encode(), '"²"'.encode(), '"٣"'.encode(), b'"' + b"a" * 5000 + b'"', b"1979-05-27T07:32:00Z",
               b"inf", b"nan", b"99999999999999999999", b'"../x"', b'"root\\n"']
@@ -150,7 +170,7 @@ TOML_SWAPS = [b'""', b'"x"', b"0", b"-1", b"1.5", b"true", b"[]", b"{}", b'["a",
 
 def toml_swap(rng: random.Random, data: bytes) -> bytes:
     """Replace one value with a value of another type."""
-    values = list(_TOML_VALUE.finditer(data, 0, min(len(data), _SCAN)))
+    values = _toml_values(rng, data)
     if not values:
         return toml_nest(rng, data)
     m = rng.choice(values)
@@ -167,7 +187,7 @@ def toml_nest(rng: random.Random, data: bytes) -> bytes:
         value = b"{a=" * depth + b"1" + b"}" * depth
     else:
         return data + b"\nx" + b".a" * min(depth, 2000) + b" = 1\n"
-    values = list(_TOML_VALUE.finditer(data, 0, min(len(data), _SCAN)))
+    values = _toml_values(rng, data)
     if values and rng.randrange(2):
         m = rng.choice(values)
         return data[:m.start(2)] + value + data[m.end(2):]
