@@ -17,10 +17,10 @@ from certbot_safedeploy.doctor.snapshot import Snapshot, take_snapshot
 
 
 def schedule_findings(snap: Snapshot, system_root: str) -> list[report.Finding]:
-    """Per lineage: when its renewal really happens, and whether that works (doctor/schedulecheck.py)."""
+    """Per lineage: when its renewal really happens, and whether that works (doctor/schedule_checks.py)."""
     from certbot_safedeploy.doctor.certbotversion import installed_certbot
-    from certbot_safedeploy.doctor.schedulecheck import LineageTiming, check_timing
-    from certbot_safedeploy.doctor.scheduler import schedulers
+    from certbot_safedeploy.doctor.schedule_checks import LineageTiming, check_timing
+    from certbot_safedeploy.doctor.scheduling import schedulers
 
     timed = [l for l in snap.lineages if l.not_before is not None and l.not_after is not None]
     if not timed:

@@ -6,6 +6,11 @@ with ``PRE_HOOK``, ``POST_HOOK``, ``RENEW_HOOK``, ``DEPLOY_HOOK`` and ``CERTBOT_
 from ``snap.certbot.renew.timer``.  A timer's service gets only its unit's environment
 (``Environment=``, ``EnvironmentFile=``, drop-ins, systemd's ``DefaultEnvironment=``), never what
 an interactive shell exports: that difference is the proxy trap.
+
+How often it runs (:func:`schedulers`): an enabled timer's ``OnCalendar`` and
+``RandomizedDelaySec`` (all three timers ship twice a day with up to 12 hours of delay), cron
+lines that run ``certbot ... renew`` in ``/etc/crontab``, ``/etc/cron.d/`` and the user
+crontabs, and scripts in ``/etc/cron.{daily,weekly}``.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import re
 from typing import Mapping
 
 from certbot_safedeploy.system import readfile
+from certbot_safedeploy.syntax.cronspec import CronError, cron_gaps
 from certbot_safedeploy.syntax.envfile import Assignment, parse_env_file, parse_unit_environment
 
 UNIT_DIRS = ("etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system")
@@ -37,6 +44,19 @@ class Timer:
     family: str
     unit_file: str | None  # the timer's unit file, when installed
     enabled: str | None  # its timers.target.wants link, when enabled
+
+
+@dataclasses.dataclass(frozen=True)
+class Cadence:
+    """A scheduler that runs ``certbot renew``: where, and how often."""
+
+    where: str  # the timer unit or crontab file:line
+    typical_hours: float
+    longest_hours: float
+
+    def describe(self) -> str:
+        every = f"{self.typical_hours:g} hours" if self.typical_hours < 48 else f"{self.typical_hours / 24:g} days"
+        return f"{self.where} runs it every {every}, at most {self.longest_hours:g} hours apart"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,3 +183,81 @@ def read_scheduling(root: str, environ: Mapping[str, str] | None = None) -> Sche
     service = chosen.service if chosen else ""
     timer_env = _service_env(root, service) if service else {}
     return Scheduling(family, tuple(found), sysconfig, values, service, timer_env, _shell_env(root, environ))
+
+
+_CALENDAR = {"hourly": 1.0, "daily": 24.0, "weekly": 168.0, "monthly": 744.0}
+
+
+def _seconds(text: str) -> float:
+    total = 0.0
+    units = {"": 1, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minutes": 60,
+             "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400}
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]*)", text.lower()):
+        total += float(number) * units.get(unit, 1)
+    return total
+
+
+def calendar_hours(on_calendar: str) -> float | None:
+    """The interval of an ``OnCalendar=`` value this module understands, in hours."""
+    value = on_calendar.strip().lower()
+    if value in _CALENDAR:
+        return _CALENDAR[value]
+    match = re.fullmatch(r"(?:\*-\*-\*\s+)?([\d,/]+):(\d+)(?::\d+)?", value)
+    if not match:
+        return None
+    hours = match.group(1)
+    if "/" in hours:
+        step = hours.split("/", 1)[1]
+        return float(step) if step.isdigit() and int(step) > 0 else None
+    return 24.0 / len(hours.split(","))
+
+
+def _cadence(timer: Timer) -> Cadence:
+    """How often an enabled timer runs, from its unit file (what the packages ship, without one)."""
+    text = read_limited(timer.unit_file) if timer.unit_file else ""
+    interval, delay = 12.0, 12.0  # what all three packages ship
+    calendars = [calendar_hours(m) for m in re.findall(r"^\s*OnCalendar\s*=\s*(.+?)\s*$", text, re.M)]
+    known = [c for c in calendars if c is not None]
+    if known:
+        interval = min(known)
+    delays = re.findall(r"^\s*RandomizedDelaySec\s*=\s*(.+?)\s*$", text, re.M)
+    if delays:
+        delay = _seconds(delays[-1]) / 3600
+    elif text:
+        delay = 0.0
+    return Cadence(timer.name, interval, interval + delay)
+
+
+def _runs_renew(command: str) -> bool:
+    return bool(re.search(r"\b(certbot|letsencrypt)\b.*\brenew\b", command))
+
+
+def _cron_lines(root: str) -> list[Cadence]:
+    found: list[Cadence] = []
+    system = [os.path.join(root, "etc/crontab")] + sorted(glob.glob(os.path.join(root, "etc/cron.d/*")))
+    users = sorted(glob.glob(os.path.join(root, "var/spool/cron/crontabs/*")) +
+                   glob.glob(os.path.join(root, "var/spool/cron/*")))
+    for path, has_user in [(p, True) for p in system] + [(p, False) for p in users if os.path.isfile(p)]:
+        for number, line in enumerate(read_limited(path).splitlines(), 1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#") or not _runs_renew(stripped):
+                continue
+            if "-d /run/systemd/system" in stripped.replace("\\!", "!"):
+                continue  # Debian's guard: cron defers to certbot.timer where systemd runs
+            words = stripped.split()
+            fields = 1 if words[0].startswith("@") else 5
+            try:
+                gaps = cron_gaps(" ".join(words[:fields]))
+            except CronError:
+                continue
+            found.append(Cadence(f"{path}:{number}", gaps.typical_hours, gaps.longest_hours))
+    for period, hours in (("daily", 24.0), ("weekly", 168.0)):
+        for path in sorted(glob.glob(os.path.join(root, f"etc/cron.{period}/*"))):
+            if _runs_renew(read_limited(path)):
+                found.append(Cadence(path, hours, hours))
+    return found
+
+
+def schedulers(system_root: str = "/") -> list[Cadence]:
+    """Every scheduler that runs ``certbot renew``, enabled timers first."""
+    return [_cadence(t) for t in timers(system_root) if t.enabled] + _cron_lines(system_root)

@@ -1,7 +1,7 @@
-"""Scheduler frequency (doctor/scheduler.py) and the installed certbot (doctor/certbotversion.py)."""
+"""Scheduler frequency (doctor/scheduling.py) and the installed certbot (doctor/certbotversion.py)."""
 
 from certbot_safedeploy.doctor.certbotversion import installed_certbot
-from certbot_safedeploy.doctor.scheduler import calendar_hours, schedulers
+from certbot_safedeploy.doctor.scheduling import calendar_hours, schedulers
 
 
 def enable(root, unit, text=None, unit_dir="usr/lib/systemd/system"):

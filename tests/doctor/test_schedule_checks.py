@@ -26,7 +26,8 @@ import datetime
 
 import pytest
 
-from certbot_safedeploy.doctor.schedulecheck import Cadence, LineageTiming, check_timing
+from certbot_safedeploy.doctor.schedule_checks import LineageTiming, check_timing
+from certbot_safedeploy.doctor.scheduling import Cadence
 from tests.pki import DAY, NOW
 
 TIMER = Cadence("certbot.timer", 12, 24)
