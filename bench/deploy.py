@@ -28,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.deploybed import two_target_config  # noqa: E402
 from tests.pki import Pki, write_lineage  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -56,22 +57,7 @@ def bench_deploy(base: Path, runs: int, engine: str) -> None:
     dest = base / "tls"
     dest.mkdir()
     root = pki.root_file(str(base))
-    config = base / "safedeploy.toml"
-    config.write_text(f"""trust_anchors = ["{root}"]
-state_dir = "{base / 'state'}"
-[[target]]
-name = "web"
-lineage = "example.com"
-files = [ {{ path = "{dest}/site.crt", content = ["fullchain"] }},
-          {{ path = "{dest}/site.key", content = ["privkey"] }} ]
-reload = ["true"]
-[[target]]
-name = "haproxy"
-lineage = "example.com"
-files = [ {{ path = "{dest}/haproxy.pem", content = ["fullchain", "privkey"] }} ]
-reload = ["true"]
-""")
-    os.chmod(config, 0o600)
+    config = two_target_config(base, root, dest)
     env = dict(os.environ, RENEWED_LINEAGE=live, RENEWED_DOMAINS="example.com www.example.com",
                SAFEDEPLOY_CONFIG=str(config), SAFEDEPLOY_VERIFY_ENGINE=engine)
     shell = (f"cp {live}/fullchain.pem {dest}/plain.crt && cp {live}/privkey.pem {dest}/plain.key && "

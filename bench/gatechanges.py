@@ -54,6 +54,7 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def bench_changes(base: Path, runs: int, engine: str) -> None:
+    from bench.deploybed import two_target_config
     from tests.pki import Pki, cdp, make_crl, write_lineage
 
     crls = base / "crls"
@@ -68,24 +69,8 @@ def bench_changes(base: Path, runs: int, engine: str) -> None:
         live = write_lineage(str(le), "example.com", leaves[0], [pki.intermediate], version=1)
         dest = base / "tls"
         dest.mkdir()
-        config = base / "safedeploy.toml"
-        config.write_text(f"""trust_anchors = ["{pki.root_file(str(base))}"]
-state_dir = "{base / 'state'}"
-[status]
-file = "{base / 'status.json'}"
-[[target]]
-name = "web"
-lineage = "example.com"
-files = [ {{ path = "{dest}/site.crt", content = ["fullchain"] }},
-          {{ path = "{dest}/site.key", content = ["privkey"] }} ]
-reload = ["true"]
-[[target]]
-name = "haproxy"
-lineage = "example.com"
-files = [ {{ path = "{dest}/haproxy.pem", content = ["fullchain", "privkey"] }} ]
-reload = ["true"]
-""")
-        os.chmod(config, 0o600)
+        status = base / "status.json"
+        config = two_target_config(base, pki.root_file(str(base)), dest, extra=f'[status]\nfile = "{status}"\n')
         main_tree = _main_tree(base)
         env = dict(os.environ, RENEWED_LINEAGE=live, RENEWED_DOMAINS="example.com www.example.com",
                    SAFEDEPLOY_CONFIG=str(config), SAFEDEPLOY_VERIFY_ENGINE=engine)

@@ -30,17 +30,19 @@ class Reference:
 
 
 NGINX_DIRECTIVES = ("ssl_certificate", "ssl_certificate_key", "ssl_trusted_certificate")
-_NGINX_FILE = re.compile(r"^# configuration file (.+):$")
+NGINX_FILE_MARKER = re.compile(r"^# configuration file (.+):$")
 _NGINX = re.compile(r"(?:^|[;{}\s])(" + "|".join(NGINX_DIRECTIVES) + r")\s+(\"[^\"]*\"|'[^']*'|[^;\s]+)\s*;")
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
+    """A config value without its surrounding quotes."""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
 
 
-def _strip_comment(line: str) -> str:
+def strip_comment(line: str) -> str:
+    """A config line without its ``#`` comment (a ``#`` inside quotes is kept)."""
     out, quote = [], ""
     for ch in line:
         if quote:
@@ -58,13 +60,13 @@ def parse_nginx_dump(text: str) -> list[Reference]:
     refs: list[Reference] = []
     current, line_no = "nginx -T", 0
     for raw in text.splitlines():
-        marker = _NGINX_FILE.match(raw)
+        marker = NGINX_FILE_MARKER.match(raw)
         if marker:
             current, line_no = marker.group(1), 0
             continue
         line_no += 1
-        for match in _NGINX.finditer(_strip_comment(raw)):
-            value = _unquote(match.group(2))
+        for match in _NGINX.finditer(strip_comment(raw)):
+            value = unquote(match.group(2))
             if not value.startswith(("data:", "engine:", "$")):
                 refs.append(Reference("nginx", match.group(1), value, f"{current}:{line_no}"))
     return refs
@@ -89,7 +91,7 @@ def parse_apache_file(text: str, path: str, server_root: str = "/etc/apache2") -
     for number, raw in enumerate(text.splitlines(), 1):
         match = _APACHE.match(raw)
         if match:
-            value = _unquote(match.group(2))
+            value = unquote(match.group(2))
             refs.append(Reference("apache2", match.group(1), os.path.join(server_root, value), f"{path}:{number}"))
     return refs
 
@@ -99,17 +101,17 @@ def parse_haproxy(text: str, path: str) -> tuple[list[Reference], str | None]:
     refs: list[Reference] = []
     crt_base, pidfile = "", None
     for number, raw in enumerate(text.splitlines(), 1):
-        words = _strip_comment(raw).split()
+        words = strip_comment(raw).split()
         if not words:
             continue
         if words[0] == "crt-base" and len(words) > 1:
-            crt_base = _unquote(words[1])
+            crt_base = unquote(words[1])
         elif words[0] == "pidfile" and len(words) > 1:
-            pidfile = _unquote(words[1])
+            pidfile = unquote(words[1])
         elif words[0] in ("bind", "server", "default-server"):
             for i, word in enumerate(words[:-1]):
                 if word in ("crt", "crt-list"):
-                    value = _unquote(words[i + 1])
+                    value = unquote(words[i + 1])
                     refs.append(Reference("haproxy", word, os.path.join(crt_base, value) if crt_base else value,
                                           f"{path}:{number}"))
     return refs, pidfile
@@ -171,7 +173,7 @@ def parse_doveconf(text: str, where: str) -> list[Reference]:
             path = value[1:].strip() if value.startswith("<") else value
         else:
             continue
-        path = _unquote(path)
+        path = unquote(path)
         if path.startswith("/") and not any(c.isspace() for c in path):
             refs.append(Reference("dovecot", name, path, where))
     return refs
@@ -197,7 +199,7 @@ def parse_slapd(text: str, where: str) -> list[Reference]:
             except ValueError:
                 continue
         if value.startswith("/"):
-            refs.append(Reference("slapd", names[match.group(1).lower()], _unquote(value), where))
+            refs.append(Reference("slapd", names[match.group(1).lower()], unquote(value), where))
     return refs
 
 

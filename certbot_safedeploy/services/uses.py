@@ -14,6 +14,8 @@ import dataclasses
 import os
 import re
 
+from certbot_safedeploy.services.parse import NGINX_FILE_MARKER, strip_comment, unquote
+
 CLIENT, STAPLE, NAME, CERT = "client", "staple", "name", "cert"
 
 
@@ -27,24 +29,6 @@ class Use:
     scope: str = ""  # the server block / virtual host; "" outside one
 
 
-def _unquote(value: str) -> str:
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
-
-
-def _uncomment(line: str) -> str:
-    out, quote = [], ""
-    for ch in line:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            break
-        out.append(ch)
-    return "".join(out)
-
-
-_NGINX_FILE = re.compile(r"^# configuration file (.+):$")
 _NGINX_STMT = re.compile(r"([A-Za-z_]+)((?:\s+(?:\"[^\"]*\"|'[^']*'|[^;{}\s]+))*)\s*([;{}])|(})")
 NGINX_CLIENT = ("proxy_ssl_certificate", "grpc_ssl_certificate", "uwsgi_ssl_certificate")
 
@@ -55,12 +39,12 @@ def parse_nginx_uses(text: str) -> list[Use]:
     current, number = "nginx -T", 0
     stack: list[str] = []  # scopes of the open blocks ("" for non-server blocks)
     for raw in text.splitlines():
-        marker = _NGINX_FILE.match(raw)
+        marker = NGINX_FILE_MARKER.match(raw)
         if marker:
             current, number, stack = marker.group(1), 0, []
             continue
         number += 1
-        for match in _NGINX_STMT.finditer(_uncomment(raw)):
+        for match in _NGINX_STMT.finditer(strip_comment(raw)):
             if match.group(4):
                 if stack:
                     stack.pop()
@@ -74,7 +58,7 @@ def parse_nginx_uses(text: str) -> list[Use]:
             if end == "}":
                 if stack:
                     stack.pop()
-            values = [_unquote(a) for a in args]
+            values = [unquote(a) for a in args]
             if word in NGINX_CLIENT and values:
                 uses.append(Use("nginx", CLIENT, word, values[0], where, scope))
             elif word == "ssl_certificate" and values:
@@ -92,7 +76,7 @@ def parse_apache_uses(text: str, path: str, server_root: str = "/etc/apache2") -
     uses: list[Use] = []
     scope = ""
     for number, raw in enumerate(text.splitlines(), 1):
-        words = _uncomment(raw).split()
+        words = strip_comment(raw).split()
         if not words:
             continue
         where, head = f"{path}:{number}", words[0].lower()
@@ -101,9 +85,9 @@ def parse_apache_uses(text: str, path: str, server_root: str = "/etc/apache2") -
         elif head.startswith("</virtualhost"):
             scope = ""
         elif head == "sslproxymachinecertificatefile" and len(words) > 1:
-            uses.append(Use("apache2", CLIENT, words[0], os.path.join(server_root, _unquote(words[1])), where, scope))
+            uses.append(Use("apache2", CLIENT, words[0], os.path.join(server_root, unquote(words[1])), where, scope))
         elif head == "sslcertificatefile" and len(words) > 1:
-            uses.append(Use("apache2", CERT, words[0], os.path.join(server_root, _unquote(words[1])), where, scope))
+            uses.append(Use("apache2", CERT, words[0], os.path.join(server_root, unquote(words[1])), where, scope))
         elif head == "sslusestapling" and len(words) > 1 and words[1].lower() == "on":
             uses.append(Use("apache2", STAPLE, words[0], "on", where, scope))
         elif head in ("servername", "serveralias"):
@@ -119,15 +103,15 @@ def parse_haproxy_uses(text: str, path: str) -> list[Use]:
     uses: list[Use] = []
     crt_base = ""
     for number, raw in enumerate(text.splitlines(), 1):
-        words = _uncomment(raw).split()
+        words = strip_comment(raw).split()
         if not words:
             continue
         if words[0] == "crt-base" and len(words) > 1:
-            crt_base = _unquote(words[1])
+            crt_base = unquote(words[1])
         if words[0] in ("bind", "server", "default-server"):
             for i, word in enumerate(words[:-1]):
                 if word == "crt":
-                    value = _unquote(words[i + 1])
+                    value = unquote(words[i + 1])
                     value = os.path.join(crt_base, value) if crt_base else value
                     kind = CERT if words[0] == "bind" else CLIENT
                     uses.append(Use("haproxy", kind, f"{words[0]} ... crt", value, f"{path}:{number}"))
@@ -188,7 +172,7 @@ def parse_slapd_uses(text: str, where: str) -> list[Use]:
             except ValueError:
                 continue
         for cert in _TLS_CERT.finditer(value):
-            uses.append(Use("slapd", CLIENT, f"{match.group(1)} tls_cert", _unquote(cert.group(1)),
+            uses.append(Use("slapd", CLIENT, f"{match.group(1)} tls_cert", unquote(cert.group(1)),
                             f"{where}:{number}"))
     return uses
 
@@ -204,6 +188,6 @@ def parse_postgresql_uses(text: str, path: str) -> list[Use]:
         if not match:
             continue
         for cert in _SSLCERT.finditer(match.group(1).replace("''", "'")):
-            uses.append(Use("postgresql", CLIENT, "primary_conninfo sslcert", _unquote(cert.group(1)),
+            uses.append(Use("postgresql", CLIENT, "primary_conninfo sslcert", unquote(cert.group(1)),
                             f"{path}:{number}"))
     return uses
