@@ -58,7 +58,7 @@ class Run:
                 f"{self.cli} CLI cases, {len(self.crashes)} distinct crashes/hangs")
 
 
-def cli_worker(seed: int, deadline: float, worker: int, cases_dir: Path, events: "multiprocessing.Queue[tuple]") -> None:
+def cli_worker(seed: int, deadline: float, worker: int, events: "multiprocessing.Queue[tuple]") -> None:
     """One CLI worker, in its own process: a thread would share the in-process loop's GIL and run a
     quarter as many cases.  Each case and each crash goes back to the parent as an event."""
     i = 0
@@ -75,24 +75,23 @@ def cli_worker(seed: int, deadline: float, worker: int, cases_dir: Path, events:
             continue
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        saved = ""
-        if problem:
-            cases_dir.mkdir(parents=True, exist_ok=True)
-            path = cases_dir / f"cli-{case_seed}.json"
-            path.write_text(json.dumps({"target": "cli", "seed": case_seed}) + "\n")
-            saved = str(path)
-        events.put(("cli", problem or "", saved))
+        events.put(("cli", problem or "", case_seed))
 
 
 def _drain(run: Run, events: "multiprocessing.Queue[tuple]") -> None:
     while True:
         try:
-            _, problem, saved = events.get_nowait()
+            _, problem, case_seed = events.get_nowait()
         except queue.Empty:
             return
         run.cli += 1
         if problem:
-            run.record("cli", problem, lambda s=saved: Path(s))
+            def saved(seed: int = case_seed) -> Path:  # only a new signature is saved
+                run.cases_dir.mkdir(parents=True, exist_ok=True)
+                path = run.cases_dir / f"cli-{seed}.json"
+                path.write_text(json.dumps({"target": "cli", "seed": seed}) + "\n")
+                return path
+            run.record("cli", problem, saved)
 
 
 def main(argv: List[str] | None = None) -> int:
@@ -112,7 +111,7 @@ def main(argv: List[str] | None = None) -> int:
     print(f"fuzz: seed {args.seed}, {len(names)} targets, {args.cli_jobs} CLI worker(s), {args.minutes:g} min",
           flush=True)
     events: "multiprocessing.Queue[tuple]" = multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=cli_worker, args=(args.seed, deadline, w, run.cases_dir, events),
+    workers = [multiprocessing.Process(target=cli_worker, args=(args.seed, deadline, w, events),
                                        daemon=True) for w in range(args.cli_jobs)]
     for w in workers:
         w.start()
