@@ -24,7 +24,8 @@ def test_readme_keeps_the_two_commands() -> None:
 
 
 def test_readme_fits_on_a_few_screens() -> None:
-    assert len(README.splitlines()) <= 100
+    # the two commands, the install lines and the platform table; everything else is in docs/
+    assert len(README.splitlines()) <= 150
 
 
 def test_readme_is_valid_restructuredtext() -> None:

@@ -3,8 +3,8 @@ scripts/setup with pip constraints):
 
 * ubuntu2204: Ubuntu 22.04's certbot 1.21 on Python 3.10, cryptography 3.4.8, dnspython 2.1,
   pyOpenSSL 21 and setuptools 59.6 (pkg_resources 59.6 loads the plugin and checks our requirements);
-* ubuntu2404: Ubuntu 24.04's certbot 2.9 on Python 3.12, cryptography 41.0.7, dnspython 2.6.1;
-* epel9: EPEL 9's certbot 2.11 on RHEL 9's Python 3.9 with its cryptography 36.0.1 and pyOpenSSL 21;
+* ubuntu2404: Ubuntu 24.04's certbot 2.9 on Python 3.12, cryptography 41.0.7, dnspython 2.6.1, pyOpenSSL 23.2;
+* epel9: EPEL 9's certbot 3.1 and josepy 1.14 on RHEL 9's Python 3.9 with its cryptography 36.0.1 and pyOpenSSL 21;
 * epel10: EPEL 10's certbot 4.2 on Python 3.12, josepy 2.0, pyOpenSSL 25.0, cryptography 43.
 
 Each is installed without upgrading a pinned library (the venv's constraints.txt lists the pins),
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 PLATFORMS = {
     "ubuntu2204": (".venv-ubuntu2204", "3.10", "ubuntu22.04 versions, certbot 1.21"),
     "ubuntu2404": (".venv-ubuntu2404", "3.12", "ubuntu24.04 versions, certbot 2.9"),
-    "epel9": (".venv-epel9", "3.9", "EPEL 9 versions, certbot 2.11"),
+    "epel9": (".venv-epel9", "3.9", "EPEL 9 versions, certbot 3.1"),
     "epel10": (".venv-epel10", "3.12", "EPEL 10 versions, certbot 4.2"),
 }
 

@@ -37,6 +37,12 @@ CLI = "/usr/bin/certbot-safedeploy"
 # trixie's versions (/work/shared facts, docs/install-platforms.rst)
 EXPECTED = {"certbot": "4.0.0", "acme": "4.0.0", "cryptography": "43.0.0", "dnspython": "2.7.0",
             "josepy": "2.0.0", "pyOpenSSL": "25.0.0", "SQLAlchemy": "2.0.40", "psycopg": "3.2.6"}
+# the servers every preset and the DNS interop tests run here, by the upstream release trixie ships
+# (the list: nginx 1.26, Apache 2.4.65 and later point releases, HAProxy 3.0, Postfix 3.10,
+# slapd 2.6, PostgreSQL 17, BIND 9.20, Knot 3.4, PowerDNS 4.9, plus Dovecot 2.4 and unbound)
+SERVER_RELEASES = {"nginx": "1.26.", "apache2": "2.4.", "haproxy": "3.0.", "postfix": "3.10.", "slapd": "2.6.",
+                   "postgresql-17": "17.", "bind9": "9.20.", "knot": "3.4.", "pdns-server": "4.9.",
+                   "dovecot-core": "2.4.", "unbound": "1.", "pebble": "2.6."}
 
 
 @pytest.fixture
@@ -46,12 +52,15 @@ def trixie_certbot(acme, tmp_path) -> IsolatedCertbot:
 
 def test_trixie_packages_are_the_ones_in_use(capsys):
     python, seen = versions("/usr/bin/python3", [*EXPECTED, "certbot-safedeploy"])
-    servers = run_ok(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "pebble", "bind9", "nginx",
-                      "dovecot-core", "postgresql-17", "python3-certbot-safedeploy"]).stdout
+    servers = run_ok(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *SERVER_RELEASES,
+                      "python3-certbot-safedeploy"]).stdout
     with capsys.disabled():
         print(f"\n[{PLATFORM}] python {python}, " + ", ".join(f"{k} {v}" for k, v in seen.items())
               + "\n" + servers, flush=True)
     assert python.startswith("3.13.")
+    installed = dict(line.split(" ", 1) for line in servers.splitlines())
+    upstream = {name: installed[name].split(":", 1)[-1] for name in SERVER_RELEASES}  # without the epoch
+    assert {n: v for n, v in upstream.items() if not v.startswith(SERVER_RELEASES[n])} == {}
     assert {k: seen[k] for k in EXPECTED} == EXPECTED
     module = run_ok(["/usr/bin/python3", "-c", "import certbot_safedeploy; print(certbot_safedeploy.__file__)"],
                     env={"PATH": "/usr/bin:/bin"}, cwd="/").stdout.strip()
