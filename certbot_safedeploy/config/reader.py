@@ -17,6 +17,7 @@ from certbot_safedeploy.config.tomldepth import MAX_DEPTH, nesting_depth
 from certbot_safedeploy.config.tomlsource import PathPart, locate
 from certbot_safedeploy.errors import ConfigError
 from certbot_safedeploy.syntax.numbers import is_decimal
+from certbot_safedeploy.syntax.pathnames import path_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,9 +91,10 @@ class TableReader:
 
     def abspath(self, value: Any, path: Sequence[PathPart]) -> str:
         text = self.string(value, path)
-        if not os.path.isabs(text) or os.path.normpath(text) != text.rstrip("/") or ".." in text.split("/"):
-            raise self.fail(path, f"{text!r} is not a normalized absolute path",
-                            "write the full path, e.g. /etc/nginx/tls/site.crt")
+        problem = path_problem(text)
+        if problem:
+            shown = text if len(text) <= 80 else text[:60] + "..."
+            raise self.fail(path, f"{shown!r} {problem}", "write the full path, e.g. /etc/nginx/tls/site.crt")
         return text
 
     def argv(self, value: Any, path: Sequence[PathPart]) -> tuple[str, ...]:

@@ -57,9 +57,9 @@ def deploy_lock(state_dir: str, what: str, timeout: float | None = None) -> Iter
     ``$SAFEDEPLOY_LOCK_TIMEOUT`` or 300) if another process keeps it.
     """
     wait = default_timeout() if timeout is None else timeout
-    fsutil.make_private_dir(state_dir)
     path = os.path.join(state_dir, LOCK_NAME)
     try:
+        fsutil.make_private_dir(state_dir)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise LockError(f"cannot open the deploy lock: {exc.strerror}", path=path,

@@ -106,3 +106,14 @@ def test_key_files_and_the_config_must_be_owned_by_root(tmp_path):
     assert settings_from_file(str(config), {"resolver": "127.0.0.1"}).tsig_key == path
     with pytest.raises(ChallengeError, match="absolute path"):
         settings_from_file("safedeploy.toml", {})
+
+
+@pytest.mark.parametrize("settings", [
+    {"webroot": "/var/www/" + "w" * 256},
+    {"tsig_key": "/etc/letsencrypt/" + "k" * 4100},
+    {"webroot_map": {"example.com": "/srv/" + "é" * 200}},
+])
+def test_paths_the_kernel_refuses_are_refused_when_read(settings):
+    """ENAMETOOLONG would come at the first challenge; it is a settings error instead."""
+    with pytest.raises(ChallengeError, match="NAME_MAX|PATH_MAX"):
+        ChallengeSettings(**settings)

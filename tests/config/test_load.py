@@ -55,6 +55,10 @@ def test_parses_the_documented_example():
     (('check = ["nginx", "-t"]', 'check = "nginx -t"'), "list of strings", 14),
     (('timeout = 10', 'timeout = 1000'), "between 0 and 300", 16),
     (('lineage = "example.com"\nowner', 'lineage = "../etc"\nowner'), "characters outside", 6),
+    # paths the kernel refuses (ENAMETOOLONG): a 256-byte file name, a path of 4096 bytes
+    (('"/etc/nginx/tls/example.com.crt"', '"/etc/nginx/' + "n" * 256 + '.crt"'), "(NAME_MAX)", 11),
+    (('"/etc/nginx/tls/example.com.crt"', '"' + "/abcdefgh" * 456 + '"'), "(PATH_MAX)", 11),
+    (("backups = 3", 'backups = 3\nstate_dir = "/var/lib/' + "9" * 300 + '"'), "(NAME_MAX)", 3),
 ])
 def test_hostile_config_is_refused_with_line(edit, words, line):
     text = GOOD.replace(*edit, 1)

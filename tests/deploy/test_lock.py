@@ -50,6 +50,16 @@ def test_a_killed_holder_releases_the_lock(tmp_path):
         assert os.stat(state / LOCK_NAME).st_mode & 0o777 == 0o600
 
 
+def test_a_state_dir_that_cannot_be_made_is_a_lock_error(tmp_path):
+    """The boot step met ENAMETOOLONG here as a traceback (fuzz case cli-8888027760): a state
+    directory the kernel refuses, or one under a regular file, is the lock's one-line error."""
+    (tmp_path / "file").write_text("")
+    for state in (tmp_path / "file" / "state", tmp_path / ("9" * 300)):
+        with pytest.raises(LockError, match="cannot open the deploy lock"):
+            with deploy_lock(str(state), "recover", timeout=0):
+                pass
+
+
 def test_a_symlinked_lock_file_is_refused(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
