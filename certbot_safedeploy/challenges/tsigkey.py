@@ -21,7 +21,13 @@ ALGORITHMS = ("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha38
 _KEY = re.compile(r'key\s+"?([A-Za-z0-9._-]+)"?\s*\{(.*?)\}\s*;', re.S)
 _ALG = re.compile(r"algorithm\s+([A-Za-z0-9.-]+)\s*;")
 _SECRET = re.compile(r'secret\s+"([A-Za-z0-9+/=\s]+)"\s*;')
-_COMMENT = re.compile(r"(#|//)[^\n]*|/\*.*?\*/", re.S)
+# a quoted string (kept: a base64 secret may hold "//") or a comment (dropped), as named.conf reads them
+_COMMENT_OR_STRING = re.compile(r'("[^"]*")|(?:#|//)[^\n]*|/\*.*?(?:\*/|\Z)', re.S)
+
+
+def _strip_comments(text: str) -> str:
+    """named.conf comments (``#``, ``//``, ``/* */``) removed, quoted strings left whole."""
+    return _COMMENT_OR_STRING.sub(lambda m: m.group(1) or " ", text)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,7 +43,7 @@ class TsigKey:
 
 
 def parse_key_file(text: str, source: str = "<key>") -> TsigKey:
-    body = _COMMENT.sub("", text)
+    body = _strip_comments(text)
     keys = _KEY.findall(body)
     if len(keys) != 1:
         raise ChallengeError(

@@ -33,3 +33,16 @@ def test_ddns_confgen_style_with_comments_and_md5():
 def test_bad_key_files(text, words):
     with pytest.raises(ChallengeError, match=words):
         parse_key_file(text, "k.key")
+
+
+def test_a_secret_holding_slashes_is_not_a_comment():
+    """base64 has '/': about one tsig-keygen secret in a hundred holds '//', which once read as a
+    comment ("key needs 'algorithm' and 'secret'"); comments count only outside quotes."""
+    import base64
+
+    secret = b"\xff" * 3 + bytes(range(29))
+    encoded = base64.b64encode(secret).decode()
+    assert "//" in encoded
+    key = parse_key_file(f'key "k" {{ // the update key\n\talgorithm hmac-sha256; # sha256\n'
+                         f'\tsecret "{encoded}"; /* from tsig-keygen */\n}};\n')
+    assert key.secret == secret and key.algorithm == "hmac-sha256"
