@@ -19,6 +19,7 @@ from typing import Any
 from certbot_safedeploy.errors import InstallError
 from certbot_safedeploy.syntax.renewalinfo import Window
 from certbot_safedeploy.system import fsutil
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 SUBDIR = "ari"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@*-]{0,254}$")
@@ -77,7 +78,7 @@ def load(state_dir: str, name: str, cert_id: str | None = None) -> Record | None
     """The record of ``name`` (for ``cert_id``, if given), or None."""
     try:
         text = fsutil.read_trusted_text(path_for(state_dir, name), limit=64 * 1024)
-        record = from_json(json.loads(text))
+        record = from_json(parse_json(text))
     except (OSError, ValueError, UnicodeDecodeError, RecursionError, InstallError):
         return None
     if record is None or (cert_id is not None and record.cert_id != cert_id):

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 
 from certbot_safedeploy.challenges.stateentry import entry_problem
 from certbot_safedeploy.system import fsutil, readfile
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 STALE_AFTER = 3600.0  # no ACME validation takes an hour
 MAX_STATE_BYTES = 4 << 20  # thousands of entries; more is not ours
@@ -57,7 +58,7 @@ class ManualState:
         """The usable entries; a damaged file is moved aside (with a warning) so it never blocks
         a later auth or cleanup, and the entries it still holds intact are kept."""
         try:
-            data: Any = json.loads(readfile.read_text(self.path, MAX_STATE_BYTES, follow_symlinks=False))
+            data: Any = parse_json(readfile.read_text(self.path, MAX_STATE_BYTES, follow_symlinks=False))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, RecursionError) as exc:

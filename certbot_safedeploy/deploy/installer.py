@@ -21,6 +21,7 @@ from typing import Sequence
 from certbot_safedeploy.system import fsutil, readfile
 from certbot_safedeploy.errors import InstallError
 from certbot_safedeploy.deploy.plan import PlannedFile
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 BACKUP_DIR = ".safedeploy-backup"
 _KILL_ENV = "SAFEDEPLOY_TEST_KILL_AT"  # test-only fault injection
@@ -151,7 +152,7 @@ class Installer:
     def recover(self) -> str:
         """Finish an install or restore that a crash interrupted; '' if none."""
         try:
-            journal = json.loads(readfile.read_text(self.journal, 1 << 20, follow_symlinks=False))
+            journal = parse_json(readfile.read_text(self.journal, 1 << 20, follow_symlinks=False))
         except FileNotFoundError:
             return ""
         except (OSError, ValueError, RecursionError) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 
 from certbot_safedeploy.challenges.dns01 import Dns01Solver
@@ -15,6 +14,7 @@ from certbot_safedeploy.syntax.numbers import parse_port
 from certbot_safedeploy.verify import report
 from certbot_safedeploy.verify.report import Finding
 from certbot_safedeploy.doctor.snapshot import Snapshot
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 
 def _settings_in_use(snap: Snapshot, config: Config | None, problems: list[Finding] | None = None
@@ -40,7 +40,7 @@ def _settings_in_use(snap: Snapshot, config: Config | None, problems: list[Findi
             dns_port = parse_port(dns_text) if dns_text else None
             if http_port is None or (dns_text and dns_port is None):
                 raise ChallengeError("safedeploy_http_port / safedeploy_dns_port is not a port (1-65535)")
-            webroot_map = json.loads(get("safedeploy_webroot_map") or "{}")
+            webroot_map = parse_json(get("safedeploy_webroot_map") or "{}")
             if not isinstance(webroot_map, dict):
                 raise ChallengeError("safedeploy_webroot_map is not a JSON object")
             s = ChallengeSettings(

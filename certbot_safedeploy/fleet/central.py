@@ -30,7 +30,6 @@ name, so that a lock can never change who wins a name.
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -40,6 +39,7 @@ from certbot_safedeploy.fleet.db import roles as pgroles
 from certbot_safedeploy.fleet.db.schema import (allowed_names, approvals, attempts, certificates, enrollments,
                                                 refusal_details, server_reports)
 from certbot_safedeploy.fleet.db.store import Store
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 
 NOT_ALLOWED = "name not allowed for this server"  # all that a server is told about another's name
@@ -81,7 +81,7 @@ class Limits:
 
 def _json_names(text: Any) -> list[str] | None:
     try:
-        data = json.loads(text) if isinstance(text, str) else None
+        data = parse_json(text) if isinstance(text, str) else None
     except ValueError:
         return None
     if not isinstance(data, list) or not all(isinstance(d, str) for d in data):

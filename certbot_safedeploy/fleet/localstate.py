@@ -25,6 +25,7 @@ from typing import Any, Iterator
 from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.system import readfile
 from certbot_safedeploy.system.fsutil import FileSpec, flock_within, make_private_dir, write_file_atomic
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}\Z")
 KEY, NEXT_KEY = "privkey.pem", "privkey.next.pem"
@@ -137,7 +138,7 @@ class LocalFleet:
     def _read_json(self, name: str, file: str) -> dict[str, Any] | None:
         path = self.path(name, file)
         try:
-            data = json.loads(readfile.read_bytes(path, 1 << 16))
+            data = parse_json(readfile.read_bytes(path, 1 << 16))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, RecursionError) as exc:

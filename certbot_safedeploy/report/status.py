@@ -18,6 +18,7 @@ import time
 from typing import Any, Mapping
 
 from certbot_safedeploy.system import fsutil, readfile
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 DEFAULT_FILE = "/var/lib/certbot-safedeploy/status.json"
 
@@ -115,7 +116,7 @@ def record_deploy(settings: StatusSettings | None, lineage: str, targets: list[s
     settings = settings or StatusSettings()
     path = settings.file
     try:
-        status: Any = json.loads(readfile.read_text(path, 16 << 20))
+        status: Any = parse_json(readfile.read_text(path, 16 << 20))
     except (OSError, ValueError, RecursionError):  # missing, damaged or not ours: start again
         status = {}
     if not isinstance(status, dict):

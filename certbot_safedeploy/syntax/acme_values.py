@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import Mapping
 
 from certbot_safedeploy.errors import ChallengeError
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 # fullmatch, never match+$: "$" also matches before a final newline
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}", re.ASCII)
@@ -56,7 +56,7 @@ def parse_webroot_map(text: str) -> dict[str, str]:
     if not text:
         return {}
     try:
-        raw = json.loads(text)
+        raw = parse_json(text)
     except ValueError as exc:
         raise ChallengeError(f"webroot map is not valid JSON: {exc}",
                              fix='write it like {"example.com,www.example.com": "/var/www/html"}') from None

@@ -16,10 +16,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import email.utils
-import json
 import re
 
 from certbot_safedeploy.errors import SafeDeployError
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_URL_LENGTH = 2048
@@ -83,7 +83,7 @@ def _json_object(body: bytes, what: str) -> dict[str, object]:
     if len(body) > MAX_ANSWER_BYTES:
         raise AnswerError(f"{what} is larger than {MAX_ANSWER_BYTES} bytes")
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = parse_json(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise AnswerError(f"{what} is not JSON") from None
     if not isinstance(data, dict):

@@ -30,6 +30,7 @@ from certbot_safedeploy.fleet.db.schema import (allowed_names, attempts, certifi
                                                 server_reports)
 from certbot_safedeploy.config.fleet_section import FleetSettings, redact
 from certbot_safedeploy.fleet.db.wire import Published, ServerReport, read_password
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 __all__ = ["Candidate", "Published", "ServerReport", "Store", "make_engine"]
 
@@ -236,7 +237,7 @@ class Store:
 
 def _names(text: Any) -> tuple[str, ...]:
     try:
-        data = json.loads(text) if isinstance(text, str) else None
+        data = parse_json(text) if isinstance(text, str) else None
     except ValueError:
         return ()
     return tuple(d for d in data if isinstance(d, str)) if isinstance(data, list) else ()

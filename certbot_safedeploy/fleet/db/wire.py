@@ -21,7 +21,6 @@ compare its columns with :mod:`.schema`, so the two cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from typing import Any, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -30,6 +29,7 @@ from certbot_safedeploy.errors import FleetError
 from certbot_safedeploy.fleet.db.libpq import array_literal
 from certbot_safedeploy.fleet.db.libpq import load as libpq_load
 from certbot_safedeploy.config.fleet_section import FleetSettings, redact
+from certbot_safedeploy.syntax.jsontext import parse_json
 
 DRIVER_ENV = "SAFEDEPLOY_FLEET_DRIVER"  # "psycopg" skips libpq (tests of both paths)
 
@@ -140,7 +140,7 @@ def _text(value: Any) -> str | None:
 
 def _domains(value: Any) -> tuple[str, ...]:
     try:
-        data = json.loads(_text(value) or "[]")
+        data = parse_json(_text(value) or "[]")
     except ValueError:
         return ()
     return tuple(d for d in data if isinstance(d, str)) if isinstance(data, list) else ()
@@ -326,7 +326,7 @@ class DirectStore:
                 [(cell,)] = conn.execute(STATUS_PG, [])
             else:
                 [(cell,)] = list(conn.execute(STATUS_PG))
-            data = json.loads(cell) if isinstance(cell, str) else cell
+            data = parse_json(cell) if isinstance(cell, str) else cell
             return data if isinstance(data, list) else []
 
         def lite(conn: Any) -> list[Any]:
