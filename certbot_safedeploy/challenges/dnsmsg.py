@@ -105,6 +105,11 @@ def diagnose_rcode(rcode: dns.rcode.Rcode, zone: str, server: str, key: str = "K
     """One line and a fix for an UPDATE answered with ``rcode`` (RFC 2136 §2.2)."""
     who = _server_name(flavour)
     prefix = f"update of zone {zone} at {server} ({who})" if flavour else f"update of zone {zone} at {server}"
+    if not signed and flavour == "knot" and rcode == dns.rcode.NOTAUTH:
+        # Knot 3.4 (Debian 13) answers an unknown key and an acl denial with an unsigned NOTAUTH;
+        # Knot 3.2 (Debian 12) signed it with TSIG error BADKEY: the same two causes either way
+        line, fix = diagnose_tsig_error("BADKEY", zone, server, key, flavour)
+        return line.replace("NOTAUTH/BADKEY", "NOTAUTH/BADKEY (an unsigned NOTAUTH reply)", 1), fix
     if not signed:
         # PowerDNS answers any TSIG failure so; dnspython reports it as FormError
         return (f"{prefix}: the signed UPDATE got an UNSIGNED {dns.rcode.to_text(rcode)} reply: "

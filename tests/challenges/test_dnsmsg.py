@@ -55,3 +55,7 @@ def test_fixes_name_the_flavour_that_answered():
     assert "acl" in text and "acl: of zone z.test" in fix and "update-policy" not in fix
     text, fix = diagnose_rcode(dns.rcode.REFUSED, "z.test", "s", "k", "powerdns", signed=False)
     assert "UNSIGNED REFUSED" in text and "pdnsutil set-meta z.test TSIG-ALLOW-DNSUPDATE k." in fix
+    # Knot 3.4 answers an unknown key or an acl denial with an unsigned NOTAUTH (3.2 signed BADKEY)
+    text, fix = diagnose_rcode(dns.rcode.NOTAUTH, "z.test", "s", "k", "knot", signed=False)
+    assert "(Knot DNS): NOTAUTH/BADKEY (an unsigned NOTAUTH reply) for key k" in text
+    assert "acl: of zone z.test" in fix
