@@ -23,7 +23,7 @@ from certbot_safedeploy.config.reader import TableReader
 from certbot_safedeploy.errors import ChallengeError
 from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.syntax.acme_values import check_domain, normalize_webroot_map
-from certbot_safedeploy.syntax.pathnames import path_problem
+from certbot_safedeploy.syntax.pathnames import path_problem, shown_path
 
 SELF_CHECK_MODES = ("warn", "strict", "off")
 UNREACHABLE_MODES = ("fail", "warn")
@@ -34,10 +34,6 @@ ZONE_KEYS = ("name", "server", "tsig_key", "dns_port")
 def _check_server(text: str, what: str) -> None:
     if split_host_port(text, 53)[1] is None:
         raise ChallengeError(f"{what} {text!r} is not HOST[:PORT]", fix='write it like "192.0.2.53:53"')
-
-
-def _shown(path: str | None) -> str:
-    return repr(path if path is None or len(path) <= 80 else path[:60] + "...")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,9 +49,10 @@ class ZoneEntry:
         object.__setattr__(self, "name", check_domain(self.name, wildcard_ok=False))
         if self.server is not None:
             _check_server(self.server, f"zone {self.name}: server")
-        if self.tsig_key is not None and path_problem(self.tsig_key, normalized=False):
-            raise ChallengeError(f"zone {self.name}: tsig_key {_shown(self.tsig_key)} "
-                                 f"{path_problem(self.tsig_key, normalized=False)}: write the key file's full path")
+        problem = path_problem(self.tsig_key, normalized=False) if self.tsig_key is not None else None
+        if self.tsig_key is not None and problem:
+            raise ChallengeError(f"zone {self.name}: tsig_key {shown_path(self.tsig_key)} {problem}: "
+                                 "write the key file's full path")
         if self.dns_port is not None and not 0 < self.dns_port < 65536:
             raise ChallengeError(f"zone {self.name}: dns_port must be between 1 and 65535")
 
@@ -87,8 +84,8 @@ class ChallengeSettings:
         for what, path in (("webroot", self.webroot), ("tsig_key", self.tsig_key),
                            *((f"webroot for {d}", p) for d, p in self.webroot_map.items())):
             problem = path_problem(path, normalized=False) if path is not None else None
-            if problem:
-                raise ChallengeError(f"{what} {_shown(path)} {problem}: write its full path")
+            if path is not None and problem:
+                raise ChallengeError(f"{what} {shown_path(path)} {problem}: write its full path")
         for what, server in (("nsupdate server", self.nsupdate_server), ("resolver", self.resolver)):
             if server:
                 _check_server(server, what)

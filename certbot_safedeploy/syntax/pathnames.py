@@ -33,3 +33,8 @@ def path_problem(text: str, *, normalized: bool = True) -> str | None:
         if length > NAME_MAX:
             return f"has a file name of {length} bytes ({part[:16]}...): at most {NAME_MAX} bytes (NAME_MAX)"
     return None
+
+
+def shown_path(text: str) -> str:
+    """A path for an error line: quoted, and cut short when it is long (a refused path may be 4 KiB)."""
+    return repr(text if len(text) <= 80 else text[:60] + "...")
