@@ -23,7 +23,7 @@ from certbot_safedeploy.config.reader import TableReader
 from certbot_safedeploy.errors import ChallengeError
 from certbot_safedeploy.syntax.hostport import split_host_port
 from certbot_safedeploy.syntax.acme_values import check_domain, normalize_webroot_map
-from certbot_safedeploy.syntax.pathnames import path_problem, shown_path
+from certbot_safedeploy.syntax.pathnames import path_fix, path_problem, shown_path
 
 SELF_CHECK_MODES = ("warn", "strict", "off")
 UNREACHABLE_MODES = ("fail", "warn")
@@ -51,8 +51,8 @@ class ZoneEntry:
             _check_server(self.server, f"zone {self.name}: server")
         problem = path_problem(self.tsig_key, normalized=False) if self.tsig_key is not None else None
         if self.tsig_key is not None and problem:
-            raise ChallengeError(f"zone {self.name}: tsig_key {shown_path(self.tsig_key)} {problem}: "
-                                 "write the key file's full path")
+            raise ChallengeError(f"zone {self.name}: tsig_key {shown_path(self.tsig_key)} {problem}",
+                                 fix=path_fix(problem))
         if self.dns_port is not None and not 0 < self.dns_port < 65536:
             raise ChallengeError(f"zone {self.name}: dns_port must be between 1 and 65535")
 
@@ -85,7 +85,7 @@ class ChallengeSettings:
                            *((f"webroot for {d}", p) for d, p in self.webroot_map.items())):
             problem = path_problem(path, normalized=False) if path is not None else None
             if path is not None and problem:
-                raise ChallengeError(f"{what} {shown_path(path)} {problem}: write its full path")
+                raise ChallengeError(f"{what} {shown_path(path)} {problem}", fix=path_fix(problem))
         for what, server in (("nsupdate server", self.nsupdate_server), ("resolver", self.resolver)):
             if server:
                 _check_server(server, what)

@@ -17,7 +17,7 @@ from certbot_safedeploy.config.tomldepth import MAX_DEPTH, nesting_depth
 from certbot_safedeploy.config.tomlsource import PathPart, locate
 from certbot_safedeploy.errors import ConfigError
 from certbot_safedeploy.syntax.numbers import is_decimal
-from certbot_safedeploy.syntax.pathnames import path_problem, shown_path
+from certbot_safedeploy.syntax.pathnames import path_fix, path_problem, shown_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -93,7 +93,7 @@ class TableReader:
         text = self.string(value, path)
         problem = path_problem(text)
         if problem:
-            raise self.fail(path, f"{shown_path(text)} {problem}", "write the full path, e.g. /etc/nginx/tls/site.crt")
+            raise self.fail(path, f"{shown_path(text)} {problem}", path_fix(problem))
         return text
 
     def argv(self, value: Any, path: Sequence[PathPart]) -> tuple[str, ...]:

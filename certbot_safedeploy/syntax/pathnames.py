@@ -38,3 +38,10 @@ def path_problem(text: str, *, normalized: bool = True) -> str | None:
 def shown_path(text: str) -> str:
     """A path for an error line: quoted, and cut short when it is long (a refused path may be 4 KiB)."""
     return repr(text if len(text) <= 80 else text[:60] + "...")
+
+
+def path_fix(problem: str) -> str:
+    """The fix for a :func:`path_problem` answer."""
+    if problem.endswith("(NAME_MAX)") or problem.endswith("(PATH_MAX)"):
+        return f"shorten the path: at most {NAME_MAX} bytes a file name, {PATH_MAX - 1} bytes in all"
+    return "write the full path, e.g. /etc/nginx/tls/site.crt"
